@@ -1,0 +1,192 @@
+package iface
+
+import (
+	"context"
+	"hash/fnv"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/objrmi/objrmi/objerr"
+)
+
+// Interface is the method table of a remote interface.
+type Interface struct {
+	Type    reflect.Type
+	Name    string    // the type's name, as references carry it
+	Methods []*Method // in reflect order: sorted by name
+	byHash  map[uint64]*Method
+	byName  map[string]*Method
+}
+
+// Method is one remote method.
+type Method struct {
+	Index int    // position in Interface.Methods and in the type's method set
+	Name  string // "Add"
+	Op    string // "Calculator.Add", for errors
+	Sig   string // canonical signature, what Hash is computed from
+	Hash  uint64 // wire identity: name and signature
+	In    []*Shape
+	Out   []*Shape // results without the final error
+
+	variadic bool
+}
+
+// sign computes the signature and hash once every shape is complete.
+func (m *Method) sign() {
+	var b strings.Builder
+	b.WriteString(m.Name)
+	b.WriteByte('(')
+	for i, s := range m.In {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		s.writeSig(&b, map[*Shape]bool{})
+	}
+	if m.variadic {
+		b.WriteString("...")
+	}
+	b.WriteString(")(")
+	for i, s := range m.Out {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		s.writeSig(&b, map[*Shape]bool{})
+	}
+	b.WriteByte(')')
+	m.Sig = b.String()
+	m.Hash = hash(m.Sig)
+}
+
+// ByHash finds a method by its wire hash.
+func (it *Interface) ByHash(h uint64) *Method { return it.byHash[h] }
+
+// ByName finds a method by name, for dynamic calls.
+func (it *Interface) ByName(name string) *Method { return it.byName[name] }
+
+var (
+	ctxType   = reflect.TypeFor[context.Context]()
+	errType   = reflect.TypeFor[error]()
+	tables    sync.Map // reflect.Type -> *Interface
+	buildLock sync.Mutex
+)
+
+// Of returns the method table of t, or an *objerr.InterfaceError saying
+// which rule t breaks.
+func Of(t reflect.Type) (*Interface, error) {
+	if v, ok := tables.Load(t); ok {
+		return v.(*Interface), nil
+	}
+	// Building is rare (once per type) and may recurse through interfaces
+	// that mention each other, so one lock keeps it simple.
+	buildLock.Lock()
+	defer buildLock.Unlock()
+	b := builder{ifaces: map[reflect.Type]*Interface{}, shapes: map[reflect.Type]*Shape{}}
+	if _, err := b.iface(t); err != nil {
+		return nil, err
+	}
+	if err := b.finish(); err != nil {
+		return nil, err
+	}
+	for t, i := range b.ifaces {
+		tables.LoadOrStore(t, i)
+	}
+	for t, s := range b.shapes {
+		shapes.LoadOrStore(t, s)
+	}
+	v, _ := tables.Load(t)
+	return v.(*Interface), nil
+}
+
+// For is Of for a type parameter.
+func For[T any]() (*Interface, error) { return Of(reflect.TypeFor[T]()) }
+
+// builder holds the tables under construction, so that types which refer
+// to each other (an interface whose method returns itself) terminate.
+type builder struct {
+	ifaces map[reflect.Type]*Interface
+	shapes map[reflect.Type]*Shape
+}
+
+func (b *builder) iface(t reflect.Type) (*Interface, error) {
+	if v, ok := tables.Load(t); ok {
+		return v.(*Interface), nil
+	}
+	if it, ok := b.ifaces[t]; ok {
+		return it, nil
+	}
+	name := t.String()
+	if t.Kind() != reflect.Interface {
+		return nil, &objerr.InterfaceError{Interface: name, Rule: "a remote interface must be an interface type",
+			Hint: "export the object as its interface, e.g. remote.Export[Calculator](rt, impl)"}
+	}
+	if t.Name() == "" {
+		return nil, &objerr.InterfaceError{Interface: name, Rule: "a remote interface must be a named type",
+			Hint: "declare it: type Calculator interface { ... }"}
+	}
+	if t.NumMethod() == 0 {
+		return nil, &objerr.InterfaceError{Interface: name, Rule: "a remote interface needs at least one method"}
+	}
+	it := &Interface{Type: t, Name: t.Name(), byHash: map[uint64]*Method{}, byName: map[string]*Method{}}
+	b.ifaces[t] = it
+	for i := range t.NumMethod() {
+		m, err := b.method(it, t.Method(i))
+		if err != nil {
+			delete(b.ifaces, t)
+			return nil, err
+		}
+		m.Index = i
+		it.Methods = append(it.Methods, m)
+		it.byName[m.Name] = m
+	}
+	return it, nil
+}
+
+func (b *builder) method(it *Interface, rm reflect.Method) (*Method, error) {
+	ft := rm.Type
+	m := &Method{Name: rm.Name, Op: it.Name + "." + rm.Name}
+	fail := func(rule, hint string) error {
+		return &objerr.InterfaceError{Interface: it.Type.String(), Method: rm.Name, Rule: rule, Hint: hint}
+	}
+	if !rm.IsExported() {
+		return nil, fail("the method is unexported", "remote methods must be exported")
+	}
+	if ft.NumIn() == 0 || ft.In(0) != ctxType {
+		return nil, fail("the first parameter must be context.Context",
+			"write "+rm.Name+"(ctx context.Context, ...)")
+	}
+	if ft.NumOut() == 0 || ft.Out(ft.NumOut()-1) != errType {
+		return nil, fail("the last result must be error",
+			"remote calls can fail; return (..., error)")
+	}
+	for i := 1; i < ft.NumIn(); i++ {
+		s, err := b.shape(ft.In(i))
+		if err != nil {
+			return nil, fail("parameter "+itoa(i)+" ("+ft.In(i).String()+") cannot cross the wire: "+err.Error(), shapeHint)
+		}
+		m.In = append(m.In, s)
+	}
+	for i := 0; i < ft.NumOut()-1; i++ {
+		s, err := b.shape(ft.Out(i))
+		if err != nil {
+			return nil, fail("result "+itoa(i)+" ("+ft.Out(i).String()+") cannot cross the wire: "+err.Error(), shapeHint)
+		}
+		m.Out = append(m.Out, s)
+	}
+	m.variadic = ft.IsVariadic()
+	return m, nil
+}
+
+const shapeHint = "use values (numbers, strings, slices, maps, structs of these) or remote interfaces"
+
+func hash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	if v := h.Sum64(); v != 0 {
+		return v
+	}
+	return 1 // 0 on the wire means "dynamic call by name"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,414 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+)
+
+// Config bounds and times one connection. Zero fields take defaults.
+type Config struct {
+	MaxFrameSize      int           // largest frame accepted; default 16 MiB
+	HeartbeatInterval time.Duration // ping after this much write silence; default 5 s
+	HeartbeatTimeout  time.Duration // peer is dead after this much read silence; default 20 s
+	MaxInflight       int           // inbound calls served at once; default 1024
+	Logger            *slog.Logger  // default: discard
+}
+
+// WithDefaults fills zero fields.
+func (c Config) WithDefaults() Config {
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = 16 << 20
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 5 * time.Second
+	}
+	if c.HeartbeatTimeout <= 0 {
+		c.HeartbeatTimeout = 4 * c.HeartbeatInterval
+	}
+	if c.MaxInflight <= 0 {
+		c.MaxInflight = 1024
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Handler serves the calls that arrive on a connection.
+type Handler interface {
+	// ServeCall runs one call and returns its reply, a KindReturn buffer
+	// whose id is h.ID. args is positioned at the argument list and is
+	// only valid until ServeCall returns.
+	ServeCall(ctx context.Context, c *Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer
+}
+
+// Conn is one live connection to a peer runtime.
+type Conn struct {
+	nc      net.Conn
+	br      *bufio.Reader
+	cfg     Config
+	handler Handler
+	peer    wire.Hello
+	onClose func(*Conn)
+
+	out        chan *wire.Buffer
+	done       chan struct{} // closed by fail
+	closed     chan struct{} // closed when every goroutine has finished
+	writerDone chan struct{}
+	failOnce   sync.Once
+	err        error // why the conn died; read only after done
+
+	base       context.Context // parent of inbound calls
+	cancelBase context.CancelCauseFunc
+	slots      chan struct{} // one token per inbound call in flight
+	calls      sync.WaitGroup
+
+	nextID atomic.Uint64
+
+	mu      sync.Mutex
+	pending map[uint64]*pending
+	inbound map[uint64]context.CancelCauseFunc
+}
+
+type pending struct {
+	ch chan *wire.Frame // capacity 1: the reader never blocks on it
+}
+
+var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wire.Frame, 1)} }}
+
+// New starts a connection over nc once the handshake is done. br holds any
+// bytes read past the handshake. onClose runs once, on the reader
+// goroutine, after every goroutine of the Conn has finished.
+func New(nc net.Conn, br *bufio.Reader, peer wire.Hello, cfg Config, h Handler, onClose func(*Conn)) *Conn {
+	cfg = cfg.WithDefaults()
+	c := &Conn{
+		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, onClose: onClose,
+		out:        make(chan *wire.Buffer, 256),
+		done:       make(chan struct{}),
+		closed:     make(chan struct{}),
+		writerDone: make(chan struct{}),
+		slots:      make(chan struct{}, cfg.MaxInflight),
+		pending:    make(map[uint64]*pending),
+		inbound:    make(map[uint64]context.CancelCauseFunc),
+	}
+	c.base, c.cancelBase = context.WithCancelCause(context.Background())
+	go c.writeLoop()
+	go c.readLoop()
+	return c
+}
+
+// Peer is the hello the other side sent.
+func (c *Conn) Peer() wire.Hello { return c.peer }
+
+// RemoteAddr is the peer's network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Done is closed when the connection is dead (it may still be finishing).
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err says why the connection died, or nil while it lives.
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
+
+// Close kills the connection and waits for its goroutines, including the
+// inbound calls, whose contexts are cancelled with cause.
+func (c *Conn) Close(cause error) {
+	c.fail(cause)
+	<-c.closed
+}
+
+// Kill kills the connection without waiting; see Close.
+func (c *Conn) Kill(cause error) { c.fail(cause) }
+
+// Wait blocks until every goroutine of the connection has finished.
+func (c *Conn) Wait() { <-c.closed }
+
+func (c *Conn) fail(err error) {
+	c.failOnce.Do(func() {
+		c.err = err
+		close(c.done)
+		c.cancelBase(err)
+		c.nc.Close()
+	})
+}
+
+// Call sends a KindCall buffer and waits for its reply frame, which the
+// caller must Release. b is consumed.
+func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
+	id := c.nextID.Add(1)
+	b.SetID(id)
+	p := pendingPool.Get().(*pending)
+	c.mu.Lock()
+	c.pending[id] = p
+	c.mu.Unlock()
+
+	select {
+	case c.out <- b:
+	case <-c.done:
+		c.forget(id, p)
+		b.Release()
+		return nil, c.lost(objerr.KindNotSent)
+	case <-ctx.Done():
+		c.forget(id, p)
+		b.Release()
+		return nil, ctxError(objerr.KindNotSent, ctx)
+	}
+
+	select {
+	case f := <-p.ch:
+		pendingPool.Put(p)
+		return f, nil
+	case <-c.done:
+		if f, ok := c.settle(id, p); ok {
+			return f, nil
+		}
+		return nil, c.lost(objerr.KindOutcomeUnknown)
+	case <-ctx.Done():
+		if f, ok := c.settle(id, p); ok {
+			return f, nil // the reply won the race; the call did complete
+		}
+		c.sendCancel(id)
+		return nil, ctxError(objerr.KindOutcomeUnknown, ctx)
+	}
+}
+
+// settle withdraws a pending call. If the reader already took it, the
+// reply is on its way and settle waits for it (the reader never blocks).
+func (c *Conn) settle(id uint64, p *pending) (*wire.Frame, bool) {
+	c.mu.Lock()
+	_, mine := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if mine {
+		pendingPool.Put(p)
+		return nil, false
+	}
+	f := <-p.ch
+	pendingPool.Put(p)
+	return f, true
+}
+
+func (c *Conn) forget(id uint64, p *pending) {
+	if f, ok := c.settle(id, p); ok {
+		f.Release()
+	}
+}
+
+func (c *Conn) lost(kind objerr.Kind) error {
+	return &objerr.Error{Kind: kind, Code: objerr.CodeConnection,
+		Reason: "connection to " + c.nc.RemoteAddr().String() + " lost", Err: c.err}
+}
+
+func ctxError(kind objerr.Kind, ctx context.Context) error {
+	code := objerr.CodeCanceled
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		code = objerr.CodeDeadlineExceeded
+	}
+	return &objerr.Error{Kind: kind, Code: code, Err: context.Cause(ctx)}
+}
+
+// sendCancel tells the peer to cancel call id; best effort, never blocks.
+func (c *Conn) sendCancel(id uint64) {
+	b := wire.GetBuffer(wire.KindCancel)
+	wire.PutCancel(b, id)
+	select {
+	case c.out <- b:
+	default:
+		b.Release() // the queue is full; the call's deadline still applies
+	}
+}
+
+// send queues a frame unless the connection is dead.
+func (c *Conn) send(b *wire.Buffer) {
+	select {
+	case c.out <- b:
+	case <-c.done:
+		b.Release()
+	}
+}
+
+func (c *Conn) writeLoop() {
+	defer close(c.writerDone)
+	bw := bufio.NewWriterSize(c.nc, 32<<10)
+	idle := time.NewTimer(c.cfg.HeartbeatInterval)
+	defer idle.Stop()
+	ping := []byte{0, 0, 0, 1, byte(wire.KindPing)}
+	for {
+		select {
+		case b := <-c.out:
+			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
+			err := c.write(bw, b)
+			for err == nil && len(c.out) > 0 {
+				err = c.write(bw, <-c.out)
+			}
+			if err == nil {
+				err = bw.Flush()
+			}
+			if err != nil {
+				c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
+				return
+			}
+			idle.Reset(c.cfg.HeartbeatInterval)
+		case <-idle.C:
+			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
+			if _, err := c.nc.Write(ping); err != nil {
+				c.fail(fmt.Errorf("%w: heartbeat: %w", objerr.ErrPeerGone, err))
+				return
+			}
+			idle.Reset(c.cfg.HeartbeatInterval)
+		case <-c.done:
+			return
+		}
+	}
+}
+
+func (c *Conn) write(bw *bufio.Writer, b *wire.Buffer) error {
+	_, err := bw.Write(b.Bytes())
+	b.Release()
+	return err
+}
+
+func (c *Conn) readLoop() {
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
+		f, err := wire.ReadFrame(c.br, c.cfg.MaxFrameSize)
+		if err != nil {
+			c.readFailed(err)
+			break
+		}
+		if err := c.dispatch(f); err != nil {
+			c.cfg.Logger.Warn("objrmi: closing connection: protocol violation",
+				"peer", c.nc.RemoteAddr().String(), "err", err)
+			c.fail(fmt.Errorf("%w: %w", objerr.ErrProtocol, err))
+			break
+		}
+	}
+	<-c.writerDone
+	c.calls.Wait()
+	c.onClose(c)
+	close(c.closed)
+}
+
+func (c *Conn) readFailed(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, wire.ErrFrameTooLarge):
+		c.cfg.Logger.Warn("objrmi: closing connection: frame size limit",
+			"peer", c.nc.RemoteAddr().String(), "err", err)
+		err = fmt.Errorf("%w: %w", objerr.ErrProtocol, err)
+	case errors.As(err, &ne) && ne.Timeout():
+		err = fmt.Errorf("%w: no heartbeat for %s", objerr.ErrPeerGone, c.cfg.HeartbeatTimeout)
+	default:
+		err = fmt.Errorf("%w: %w", objerr.ErrPeerGone, err)
+	}
+	c.fail(err)
+}
+
+func (c *Conn) dispatch(f *wire.Frame) error {
+	switch f.Kind() {
+	case wire.KindReturn:
+		id, err := frameID(f)
+		if err != nil {
+			f.Release()
+			return err
+		}
+		c.mu.Lock()
+		p := c.pending[id]
+		delete(c.pending, id)
+		c.mu.Unlock()
+		if p == nil {
+			f.Release() // the caller gave up; the reply is moot
+			return nil
+		}
+		p.ch <- f
+		return nil
+	case wire.KindCall:
+		return c.startCall(f)
+	case wire.KindCancel:
+		id, err := frameID(f)
+		f.Release()
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		cancel := c.inbound[id]
+		c.mu.Unlock()
+		if cancel != nil {
+			cancel(objerr.ErrCallerCanceled)
+		}
+		return nil
+	case wire.KindPing:
+		f.Release()
+		return nil
+	}
+	k := f.Kind()
+	f.Release()
+	return fmt.Errorf("unknown frame kind %d", k)
+}
+
+// frameID reads the fixed-width call id that follows the kind byte.
+func frameID(f *wire.Frame) (uint64, error) {
+	if len(f.B) < 10 || f.B[1] != 0xcf {
+		return 0, errors.New("frame without a call id")
+	}
+	return binary.BigEndian.Uint64(f.B[2:10]), nil
+}
+
+func (c *Conn) startCall(f *wire.Frame) error {
+	d := wire.NewDecoder(f.Body())
+	var h wire.CallHeader
+	if err := wire.ReadCall(d, &h); err != nil {
+		d.Release()
+		f.Release()
+		return fmt.Errorf("call header: %w", err)
+	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-c.done:
+		d.Release()
+		f.Release()
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(c.base)
+	stop := context.CancelFunc(func() {})
+	if h.Timeout > 0 {
+		ctx, stop = context.WithTimeout(ctx, time.Duration(h.Timeout))
+	}
+	c.mu.Lock()
+	c.inbound[h.ID] = cancel
+	c.mu.Unlock()
+	c.calls.Add(1)
+	go func() {
+		defer c.calls.Done()
+		reply := c.handler.ServeCall(ctx, c, &h, d)
+		d.Release()
+		f.Release()
+		c.mu.Lock()
+		delete(c.inbound, h.ID)
+		c.mu.Unlock()
+		stop()
+		cancel(nil)
+		<-c.slots
+		if reply != nil {
+			c.send(reply)
+		}
+	}()
+	return nil
+}

@@ -1,0 +1,154 @@
+package wire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// Kind is the type of a frame.
+type Kind byte
+
+const (
+	KindCall   Kind = 1 // a method call: CallHeader, then the arguments
+	KindReturn Kind = 2 // a reply: ReturnHeader, then results or an error
+	KindCancel Kind = 3 // the caller gave up: call id
+	KindPing   Kind = 4 // keepalive on an idle connection: no body
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindCall:
+		return "call"
+	case KindReturn:
+		return "return"
+	case KindCancel:
+		return "cancel"
+	case KindPing:
+		return "ping"
+	}
+	return fmt.Sprintf("kind(%d)", byte(k))
+}
+
+// prefixLen is the size of the length prefix in front of every frame.
+const prefixLen = 4
+
+// idOffset is where the fixed-width call id starts inside a buffer:
+// after the length prefix, the kind byte and the 0xcf uint64 marker.
+const idOffset = prefixLen + 1 + 1
+
+// ErrFrameTooLarge is returned when a peer announces a frame above the limit.
+var ErrFrameTooLarge = errors.New("objrmi/wire: frame exceeds the size limit")
+
+// Buffer is an outgoing frame under construction. It implements io.Writer
+// so a msgpack encoder can write straight into it, and it is pooled.
+type Buffer struct {
+	B []byte
+}
+
+var bufPool = sync.Pool{New: func() any { return &Buffer{B: make([]byte, 0, 512)} }}
+
+// maxPooled keeps one huge frame from pinning its memory in the pool.
+const maxPooled = 1 << 20
+
+// GetBuffer returns an empty frame of the given kind.
+func GetBuffer(k Kind) *Buffer {
+	b := bufPool.Get().(*Buffer)
+	b.B = append(b.B[:0], 0, 0, 0, 0, byte(k))
+	return b
+}
+
+// Release returns b to the pool. b must not be used afterwards.
+func (b *Buffer) Release() {
+	if cap(b.B) > maxPooled {
+		return
+	}
+	bufPool.Put(b)
+}
+
+// Write appends p; it never fails.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.B = append(b.B, p...)
+	return len(p), nil
+}
+
+// WriteByte appends c; it never fails.
+func (b *Buffer) WriteByte(c byte) error {
+	b.B = append(b.B, c)
+	return nil
+}
+
+// Kind reports the frame's kind.
+func (b *Buffer) Kind() Kind { return Kind(b.B[prefixLen]) }
+
+// PutID appends a call id in the fixed-width form SetID can overwrite.
+func (b *Buffer) PutID(id uint64) {
+	b.B = append(b.B, 0xcf)
+	b.B = binary.BigEndian.AppendUint64(b.B, id)
+}
+
+// SetID overwrites the call id written by PutID.
+func (b *Buffer) SetID(id uint64) { binary.BigEndian.PutUint64(b.B[idOffset:], id) }
+
+// Bytes seals the length prefix and returns the whole frame.
+func (b *Buffer) Bytes() []byte {
+	binary.BigEndian.PutUint32(b.B, uint32(len(b.B)-prefixLen))
+	return b.B
+}
+
+// Len reports the frame's body length (without the prefix).
+func (b *Buffer) Len() int { return len(b.B) - prefixLen }
+
+// Frame is an incoming frame: its body without the length prefix. The
+// first byte is the kind.
+type Frame struct {
+	B []byte
+}
+
+var framePool = sync.Pool{New: func() any { return &Frame{B: make([]byte, 0, 512)} }}
+
+// Kind reports the frame's kind.
+func (f *Frame) Kind() Kind { return Kind(f.B[0]) }
+
+// Body returns the bytes after the kind.
+func (f *Frame) Body() []byte { return f.B[1:] }
+
+// Release returns f to the pool. f must not be used afterwards.
+func (f *Frame) Release() {
+	if cap(f.B) > maxPooled {
+		return
+	}
+	framePool.Put(f)
+}
+
+// ReadFrame reads one frame from r. A frame longer than max is refused
+// before any of it is allocated; an empty frame is a protocol error.
+func ReadFrame(r *bufio.Reader, max int) (*Frame, error) {
+	var p [prefixLen]byte
+	if _, err := io.ReadFull(r, p[:]); err != nil {
+		return nil, err
+	}
+	n := int(binary.BigEndian.Uint32(p[:]))
+	if n > max {
+		return nil, fmt.Errorf("%w: %d bytes announced, limit %d", ErrFrameTooLarge, n, max)
+	}
+	if n == 0 {
+		return nil, errors.New("objrmi/wire: empty frame")
+	}
+	f := framePool.Get().(*Frame)
+	if cap(f.B) < n {
+		f.B = make([]byte, n)
+	}
+	f.B = f.B[:n]
+	if _, err := io.ReadFull(r, f.B); err != nil {
+		f.Release()
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return f, nil
+}

@@ -1,0 +1,201 @@
+package wire
+
+import (
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+
+	"github.com/objrmi/objrmi/objerr"
+)
+
+// CallHeader opens a call frame. The arguments follow as one msgpack array.
+type CallHeader struct {
+	ID      uint64 // call id, unique per connection and direction
+	Object  uint64 // object number in the callee runtime
+	Method  uint64 // method hash; 0 means Name is set (dynamic call)
+	Timeout int64  // remaining time in nanoseconds, 0 for none
+	Name    string // method name, for dynamic calls only
+}
+
+// PutCall starts b (a KindCall buffer) with h.
+func PutCall(b *Buffer, e *Encoder, h *CallHeader) error {
+	b.PutID(h.ID)
+	if err := e.EncodeUint(h.Object); err != nil {
+		return err
+	}
+	if err := e.EncodeUint(h.Method); err != nil {
+		return err
+	}
+	if err := e.EncodeInt(h.Timeout); err != nil {
+		return err
+	}
+	if h.Method == 0 {
+		return e.EncodeString(h.Name)
+	}
+	return nil
+}
+
+// ReadCall decodes a call header; d is positioned after the kind byte.
+func ReadCall(d *Decoder, h *CallHeader) (err error) {
+	if h.ID, err = readID(d); err != nil {
+		return err
+	}
+	if h.Object, err = d.DecodeUint64(); err != nil {
+		return err
+	}
+	if h.Method, err = d.DecodeUint64(); err != nil {
+		return err
+	}
+	if h.Timeout, err = d.DecodeInt64(); err != nil {
+		return err
+	}
+	if h.Method == 0 {
+		h.Name, err = d.DecodeString()
+	}
+	return err
+}
+
+// ReturnHeader opens a reply. With Code 0 the results follow as one msgpack
+// array; otherwise an ErrorBody follows.
+type ReturnHeader struct {
+	ID   uint64
+	Code objerr.Code
+}
+
+// PutReturn starts b (a KindReturn buffer) with h.
+func PutReturn(b *Buffer, e *Encoder, h ReturnHeader) error {
+	b.PutID(h.ID)
+	return e.EncodeUint(uint64(h.Code))
+}
+
+// ReadReturn decodes a reply header.
+func ReadReturn(d *Decoder, h *ReturnHeader) error {
+	id, err := readID(d)
+	if err != nil {
+		return err
+	}
+	c, err := d.DecodeUint8()
+	h.ID, h.Code = id, objerr.Code(c)
+	return err
+}
+
+// ErrorBody is the payload of a failed reply.
+type ErrorBody struct {
+	AppCode string // the registered code of an application error
+	Type    string // the Go type of the error on the server
+	Message string
+}
+
+// PutError appends an error body.
+func PutError(e *Encoder, eb *ErrorBody) error {
+	if err := e.EncodeArrayLen(3); err != nil {
+		return err
+	}
+	if err := e.EncodeString(eb.AppCode); err != nil {
+		return err
+	}
+	if err := e.EncodeString(eb.Type); err != nil {
+		return err
+	}
+	return e.EncodeString(eb.Message)
+}
+
+// ReadError decodes an error body.
+func ReadError(d *Decoder, eb *ErrorBody) (err error) {
+	n, err := d.DecodeArrayLen()
+	if err != nil {
+		return err
+	}
+	if n != 3 {
+		return fmt.Errorf("objrmi/wire: error body has %d fields, want 3", n)
+	}
+	if eb.AppCode, err = d.DecodeString(); err != nil {
+		return err
+	}
+	if eb.Type, err = d.DecodeString(); err != nil {
+		return err
+	}
+	eb.Message, err = d.DecodeString()
+	return err
+}
+
+// PutCancel writes a whole cancel frame for call id.
+func PutCancel(b *Buffer, id uint64) { b.PutID(id) }
+
+// ReadCancel decodes a cancel frame's call id.
+func ReadCancel(d *Decoder) (uint64, error) { return readID(d) }
+
+// readID reads the fixed-width call id written by Buffer.PutID; a peer
+// that writes any other form breaks the protocol.
+func readID(d *Decoder) (uint64, error) {
+	c, err := d.PeekCode()
+	if err != nil {
+		return 0, err
+	}
+	if c != msgpcode.Uint64 {
+		return 0, fmt.Errorf("objrmi/wire: call id has code %#x, want fixed uint64", c)
+	}
+	return d.DecodeUint64()
+}
+
+// Ref is the wire form of a remote reference: where the object lives
+// (runtime identity and, if it listens, its endpoint), which object, and
+// the remote interface it was passed as.
+type Ref struct {
+	Runtime  uuid.UUID
+	Endpoint string // host:port of the owner, "" if it has no listener
+	Object   uint64
+	Iface    string
+}
+
+func (r Ref) String() string {
+	ep := r.Endpoint
+	if ep == "" {
+		ep = "(no listener)"
+	}
+	return fmt.Sprintf("%s@%s/%s#%d", r.Iface, ep, r.Runtime, r.Object)
+}
+
+// PutRef appends r as a 4-element array.
+func PutRef(e *Encoder, r *Ref) error {
+	if err := e.EncodeArrayLen(4); err != nil {
+		return err
+	}
+	if err := e.EncodeBytes(r.Runtime[:]); err != nil {
+		return err
+	}
+	if err := e.EncodeString(r.Endpoint); err != nil {
+		return err
+	}
+	if err := e.EncodeUint(r.Object); err != nil {
+		return err
+	}
+	return e.EncodeString(r.Iface)
+}
+
+// ReadRef decodes a reference written by PutRef.
+func ReadRef(d *Decoder, r *Ref) error {
+	n, err := d.DecodeArrayLen()
+	if err != nil {
+		return err
+	}
+	if n != 4 {
+		return fmt.Errorf("objrmi/wire: reference has %d fields, want 4", n)
+	}
+	id, err := d.DecodeBytes()
+	if err != nil {
+		return err
+	}
+	if r.Runtime, err = uuid.FromBytes(id); err != nil {
+		return fmt.Errorf("objrmi/wire: reference runtime id: %w", err)
+	}
+	if r.Endpoint, err = d.DecodeString(); err != nil {
+		return err
+	}
+	if r.Object, err = d.DecodeUint64(); err != nil {
+		return err
+	}
+	r.Iface, err = d.DecodeString()
+	return err
+}

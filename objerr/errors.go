@@ -1,0 +1,205 @@
+package objerr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Kind says whether a failed call can have reached the method.
+type Kind uint8
+
+const (
+	// KindNotSent means the call never left the caller: safe to retry.
+	KindNotSent Kind = iota + 1
+	// KindOutcomeUnknown means the call was sent but no answer came back.
+	KindOutcomeUnknown
+	// KindRemote means the method ran (or was refused by the server) and
+	// the server answered with an error.
+	KindRemote
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindNotSent:
+		return "not sent"
+	case KindOutcomeUnknown:
+		return "outcome unknown"
+	case KindRemote:
+		return "remote"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Code is the precise reason a call failed. Codes are part of the wire
+// protocol: never renumber them.
+type Code uint8
+
+const (
+	CodeUnknown          Code = 0  // no code (a bug, or an older peer)
+	CodeApplication      Code = 1  // the method returned an error
+	CodePanic            Code = 2  // the method panicked
+	CodeNoSuchObject     Code = 3  // the object id is not exported
+	CodeNoSuchMethod     Code = 4  // no method with that name and signature
+	CodeBadArguments     Code = 5  // the arguments did not decode into the declared types
+	CodeCanceled         Code = 6  // the caller's context was cancelled
+	CodeDeadlineExceeded Code = 7  // the caller's deadline passed
+	CodeConnection       Code = 8  // dial, handshake or connection failure
+	CodeClosed           Code = 9  // the local runtime is closed
+	CodeEncoding         Code = 10 // a value could not be encoded or decoded locally
+	CodeProtocol         Code = 11 // the peer broke the protocol
+	CodeAccessDenied     Code = 12 // the server refused the caller
+	CodeOverloaded       Code = 13 // the server refused for lack of capacity
+)
+
+var codeNames = [...]string{
+	CodeUnknown:          "unknown",
+	CodeApplication:      "application error",
+	CodePanic:            "method panicked",
+	CodeNoSuchObject:     "no such object",
+	CodeNoSuchMethod:     "no such method / signature mismatch",
+	CodeBadArguments:     "bad arguments",
+	CodeCanceled:         "canceled",
+	CodeDeadlineExceeded: "deadline exceeded",
+	CodeConnection:       "connection failed",
+	CodeClosed:           "runtime closed",
+	CodeEncoding:         "encoding failed",
+	CodeProtocol:         "protocol violation",
+	CodeAccessDenied:     "access denied",
+	CodeOverloaded:       "overloaded",
+}
+
+func (c Code) String() string {
+	if int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return fmt.Sprintf("code(%d)", uint8(c))
+}
+
+// Sentinels. Match them with errors.Is; never match an error's text.
+var (
+	// The three kinds.
+	ErrNotSent        = &sentinel{kind: KindNotSent}
+	ErrOutcomeUnknown = &sentinel{kind: KindOutcomeUnknown}
+	ErrRemote         = &sentinel{kind: KindRemote}
+
+	// The codes a caller most often branches on.
+	ErrNoSuchObject   = &sentinel{code: CodeNoSuchObject}
+	ErrNoSuchMethod   = &sentinel{code: CodeNoSuchMethod}
+	ErrBadArguments   = &sentinel{code: CodeBadArguments}
+	ErrPanic          = &sentinel{code: CodePanic}
+	ErrConnection     = &sentinel{code: CodeConnection}
+	ErrClosed         = &sentinel{code: CodeClosed}
+	ErrEncoding       = &sentinel{code: CodeEncoding}
+	ErrProtocol       = &sentinel{code: CodeProtocol}
+	ErrAccessDenied   = &sentinel{code: CodeAccessDenied}
+	ErrOverloaded     = &sentinel{code: CodeOverloaded}
+	ErrApplication    = &sentinel{code: CodeApplication}
+	ErrRemoteCanceled = &sentinel{code: CodeCanceled}
+)
+
+// sentinel matches any *Error of its kind or code.
+type sentinel struct {
+	kind Kind
+	code Code
+}
+
+func (s *sentinel) Error() string {
+	if s.kind != 0 {
+		return "objrmi: " + s.kind.String()
+	}
+	return "objrmi: " + s.code.String()
+}
+
+// Error is the error every objrmi call returns.
+type Error struct {
+	Kind Kind // whether the method can have run
+	Code Code // why the call failed
+	// Op names the call, "Interface.Method", when known.
+	Op string
+	// Reason is a human explanation ("object 7 was unexported", "owner
+	// runtime restarted"); for remote errors it is the server's message.
+	Reason string
+	// RemoteType is the Go type of an application error on the server.
+	RemoteType string
+	// AppCode is the registered code of an application error, if any.
+	AppCode string
+	// Err is the underlying cause: a local error, or the client's own
+	// sentinel registered under AppCode. errors.Is and As see through it.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("objrmi")
+	if e.Op != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Op)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Code.String())
+	fmt.Fprintf(&b, " (%s)", e.Kind)
+	switch {
+	case e.Reason != "":
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
+	case e.Err != nil:
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.RemoteType != "" {
+		fmt.Fprintf(&b, " [%s]", e.RemoteType)
+	}
+	return b.String()
+}
+
+// Unwrap gives the cause, so errors.Is matches local causes such as
+// context.DeadlineExceeded and registered application sentinels.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches the kind and code sentinels of this package.
+func (e *Error) Is(target error) bool {
+	s, ok := target.(*sentinel)
+	if !ok {
+		return false
+	}
+	if s.kind != 0 {
+		return s.kind == e.Kind
+	}
+	return s.code == e.Code
+}
+
+// Timeout reports whether the call failed because a deadline passed, so
+// that *Error satisfies the Timeout half of net.Error.
+func (e *Error) Timeout() bool { return e.Code == CodeDeadlineExceeded }
+
+// Temporary reports whether retrying may succeed: only for calls never sent.
+func (e *Error) Temporary() bool { return e.Kind == KindNotSent }
+
+// New returns an *Error of the given kind and code.
+func New(kind Kind, code Code, reason string) *Error {
+	return &Error{Kind: kind, Code: code, Reason: reason}
+}
+
+// Wrap returns an *Error of the given kind and code caused by err.
+func Wrap(kind Kind, code Code, err error) *Error {
+	return &Error{Kind: kind, Code: code, Err: err}
+}
+
+// KindOf reports the kind of err, or 0 if err is not from objrmi.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}
+
+// CodeOf reports the code of err, or CodeUnknown.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeUnknown
+}

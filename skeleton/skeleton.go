@@ -1,0 +1,137 @@
+// Package skeleton is the server half of an objrmi call: it owns the
+// method table of one exported object, built once per interface type by
+// reflection, decodes the arguments straight into the declared parameter
+// types, calls the method, and encodes its results or its error. A method
+// that panics fails only that call; the runtime keeps serving.
+//
+// The runtime creates skeletons when objects are exported; users rarely
+// touch this package directly.
+package skeleton
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime/debug"
+	"strings"
+
+	"github.com/objrmi/objrmi/internal/codec"
+	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+)
+
+// Skeleton serves calls on one object through one remote interface.
+type Skeleton struct {
+	it      *iface.Interface
+	obj     any
+	methods []reflect.Value // bound methods, by method index
+}
+
+// New builds the skeleton for obj as the remote interface T. Only the
+// check that obj implements T happens here; the method table is shared by
+// every object of T.
+func New(it *iface.Interface, obj any) (*Skeleton, error) {
+	v := reflect.ValueOf(obj)
+	if !v.IsValid() || !v.Type().Implements(it.Type) {
+		return nil, fmt.Errorf("objrmi: %T does not implement %s", obj, it.Type)
+	}
+	s := &Skeleton{it: it, obj: obj, methods: make([]reflect.Value, len(it.Methods))}
+	for i, m := range it.Methods {
+		s.methods[i] = v.MethodByName(m.Name)
+	}
+	return s, nil
+}
+
+// Object is the served object.
+func (s *Skeleton) Object() any { return s.obj }
+
+// Interface is the method table served.
+func (s *Skeleton) Interface() *iface.Interface { return s.it }
+
+// Env is what a skeleton needs from its runtime.
+type Env struct {
+	Refs   codec.Refs
+	Codes  *objerr.Codes
+	Logger *slog.Logger
+}
+
+// Serve runs one call: h names the method, args holds the encoded
+// arguments. It returns the reply frame.
+func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder, env *Env) *wire.Buffer {
+	m := s.lookup(h)
+	if m == nil {
+		return ErrorReply(h.ID, objerr.CodeNoSuchMethod, s.noMethod(h))
+	}
+	in := make([]reflect.Value, 1+len(m.In))
+	in[0] = reflect.ValueOf(ctx)
+	for i, sh := range m.In {
+		in[1+i] = reflect.New(sh.Type).Elem()
+	}
+	if err := codec.DecodeValues(args, m.In, in[1:], env.Refs); err != nil {
+		return ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{
+			Message: m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()})
+	}
+	out, panicked := s.call(m, in, env.Logger)
+	if panicked != nil {
+		return ErrorReply(h.ID, objerr.CodePanic, panicked)
+	}
+	if err, _ := out[len(out)-1].Interface().(error); err != nil {
+		return ErrorReply(h.ID, objerr.CodeApplication, &wire.ErrorBody{
+			AppCode: env.Codes.CodeFor(err), Type: fmt.Sprintf("%T", err), Message: err.Error()})
+	}
+	b := wire.GetBuffer(wire.KindReturn)
+	e := wire.NewEncoder(b)
+	defer e.Release()
+	wire.PutReturn(b, e, wire.ReturnHeader{ID: h.ID})
+	if err := codec.EncodeValues(e, m.Out, out[:len(out)-1], env.Refs); err != nil {
+		b.Release()
+		return ErrorReply(h.ID, objerr.CodeEncoding, &wire.ErrorBody{
+			Message: m.Op + ": results could not be encoded: " + err.Error()})
+	}
+	return b
+}
+
+func (s *Skeleton) lookup(h *wire.CallHeader) *iface.Method {
+	if h.Method == 0 {
+		return s.it.ByName(h.Name)
+	}
+	return s.it.ByHash(h.Method)
+}
+
+// noMethod explains a miss with the signatures this side has, so two
+// versions of an interface can be compared from the error alone.
+func (s *Skeleton) noMethod(h *wire.CallHeader) *wire.ErrorBody {
+	sigs := make([]string, len(s.it.Methods))
+	for i, m := range s.it.Methods {
+		sigs[i] = m.Sig
+	}
+	what := fmt.Sprintf("method hash %#x", h.Method)
+	if h.Method == 0 {
+		what = "method " + h.Name
+	}
+	return &wire.ErrorBody{Message: fmt.Sprintf("%s has no %s; the server has %s",
+		s.it.Name, what, strings.Join(sigs, ", "))}
+}
+
+// call invokes the method and turns a panic into an error body.
+func (s *Skeleton) call(m *iface.Method, in []reflect.Value, log *slog.Logger) (out []reflect.Value, panicked *wire.ErrorBody) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("objrmi: method panicked", "method", m.Op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			panicked = &wire.ErrorBody{Type: fmt.Sprintf("%T", r), Message: fmt.Sprintf("%s panicked: %v", m.Op, r)}
+		}
+	}()
+	return s.methods[m.Index].Call(in), nil
+}
+
+// ErrorReply builds a failed reply.
+func ErrorReply(id uint64, code objerr.Code, body *wire.ErrorBody) *wire.Buffer {
+	b := wire.GetBuffer(wire.KindReturn)
+	e := wire.NewEncoder(b)
+	defer e.Release()
+	wire.PutReturn(b, e, wire.ReturnHeader{ID: id, Code: code})
+	wire.PutError(e, body)
+	return b
+}

@@ -1,0 +1,58 @@
+package stub
+
+import (
+	"context"
+
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+)
+
+// Dynamic calls methods by name, without generated code or the interface
+// type: the server decodes the arguments into its own parameter types and
+// the results come back as plain values (numbers, strings, maps, slices).
+// It is meant for tools: debuggers, CLIs, scripts.
+type Dynamic struct {
+	ref wire.Ref
+	rt  Runtime
+}
+
+// NewDynamic returns a dynamic handle on ref.
+func NewDynamic(ref wire.Ref, rt Runtime) *Dynamic { return &Dynamic{ref: ref, rt: rt} }
+
+// Call invokes method with args and returns its results, without the
+// final error, which comes back as err.
+func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any, error) {
+	var out []any
+	err := call(ctx, dy.rt, &dy.ref, 0, method, func(e *wire.Encoder) error {
+		if err := e.EncodeArrayLen(len(args)); err != nil {
+			return err
+		}
+		for _, a := range args {
+			if err := e.Encode(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(d *wire.Decoder) error {
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return err
+		}
+		out = make([]any, 0, max(n, 0))
+		for range n {
+			v, err := d.DecodeInterface()
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		if e, ok := err.(*objerr.Error); ok && e.Op == "" {
+			e.Op = dy.ref.Iface + "." + method
+		}
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,173 @@
+package stub
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/objrmi/objrmi/internal/codec"
+	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/transport"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+)
+
+// Runtime is what a stub needs from the runtime that created it: a
+// connection to the owner of a reference, the reference codec, and the
+// error codes. *remote.Runtime provides it.
+type Runtime interface {
+	codec.Refs
+	Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error)
+	Codes() *objerr.Codes
+}
+
+// Stub is a client-side handle on one remote object.
+type Stub struct {
+	it  *iface.Interface
+	ref wire.Ref
+	rt  Runtime
+}
+
+// Ref is the reference this stub calls.
+func (s *Stub) Ref() wire.Ref { return s.ref }
+
+// objrmiStub lets the runtime recognise a shell (which embeds *Stub)
+// without reflection: the method is promoted through the embedding.
+func (s *Stub) objrmiStub() *Stub { return s }
+
+type shell interface{ objrmiStub() *Stub }
+
+// From returns the Stub inside a generated shell, or false if v is not a stub.
+func From(v any) (*Stub, bool) {
+	sh, ok := v.(shell)
+	if !ok {
+		return nil, false
+	}
+	return sh.objrmiStub(), true
+}
+
+// Invoke calls method number index (in the interface's sorted method
+// order) with args, decoding the results into the pointers in results.
+func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any) error {
+	m := s.it.Methods[index]
+	err := call(ctx, s.rt, &s.ref, m.Hash, "", func(e *wire.Encoder) error {
+		return codec.EncodeList(e, m.In, args, s.rt)
+	}, func(d *wire.Decoder) error {
+		return codec.DecodeList(d, m.Out, results, s.rt)
+	})
+	if err != nil {
+		return annotate(err, m)
+	}
+	return nil
+}
+
+// annotate names the call in the error and, for a signature mismatch,
+// adds this side's signature next to the server's.
+func annotate(err error, m *iface.Method) error {
+	e, ok := err.(*objerr.Error)
+	if !ok {
+		return err
+	}
+	if e.Op == "" {
+		e.Op = m.Op
+	}
+	if e.Code == objerr.CodeNoSuchMethod {
+		e.Reason += "; this client has " + m.Sig
+	}
+	return e
+}
+
+// call is one round trip: encode, send, wait, decode.
+func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name string,
+	encode func(*wire.Encoder) error, decode func(*wire.Decoder) error) error {
+	h := wire.CallHeader{Object: ref.Object, Method: hash, Name: name}
+	if dl, ok := ctx.Deadline(); ok {
+		h.Timeout = int64(time.Until(dl))
+		if h.Timeout <= 0 {
+			return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeDeadlineExceeded, Err: context.DeadlineExceeded}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeCanceled, Err: context.Cause(ctx)}
+	}
+	c, err := rt.Conn(ctx, ref)
+	if err != nil {
+		return err
+	}
+	b := wire.GetBuffer(wire.KindCall)
+	e := wire.NewEncoder(b)
+	err = wire.PutCall(b, e, &h)
+	if err == nil {
+		err = encode(e)
+	}
+	e.Release()
+	if err != nil {
+		b.Release()
+		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding, Reason: "arguments: " + err.Error(), Err: err}
+	}
+	f, err := c.Call(ctx, b)
+	if err != nil {
+		return err
+	}
+	defer f.Release()
+	d := wire.NewDecoder(f.Body())
+	defer d.Release()
+	var rh wire.ReturnHeader
+	if err := wire.ReadReturn(d, &rh); err != nil {
+		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header: " + err.Error(), Err: err}
+	}
+	if rh.Code != 0 {
+		return remoteError(d, rh.Code, rt.Codes())
+	}
+	if err := decode(d); err != nil {
+		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeEncoding,
+			Reason: "the method ran but its results did not decode: " + err.Error(), Err: err}
+	}
+	return nil
+}
+
+// remoteError rebuilds the server's error. Refusals (the method never
+// ran) are "not sent"; errors and panics of the method are "remote".
+func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
+	var eb wire.ErrorBody
+	if err := wire.ReadError(d, &eb); err != nil {
+		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "error body: " + err.Error(), Err: err}
+	}
+	kind := objerr.KindRemote
+	switch code {
+	case objerr.CodeNoSuchObject, objerr.CodeNoSuchMethod, objerr.CodeBadArguments,
+		objerr.CodeAccessDenied, objerr.CodeOverloaded:
+		kind = objerr.KindNotSent
+	}
+	return &objerr.Error{Kind: kind, Code: code, Reason: eb.Message, RemoteType: eb.Type,
+		AppCode: eb.AppCode, Err: codes.Sentinel(eb.AppCode)}
+}
+
+// shells maps an interface type to its generated constructor. Like
+// reflect's own tables it is derived from the program's types, filled at
+// init by generated code and never configured, so it is process-wide.
+var shells sync.Map // reflect.Type -> func(*Stub) any
+
+// Register records the generated shell constructor for the remote
+// interface T. Generated code calls it from init; it panics if T is not a
+// valid remote interface, since that is a bug in the program.
+func Register[T any](newShell func(*Stub) T) {
+	t := reflect.TypeFor[T]()
+	if _, err := iface.Of(t); err != nil {
+		panic(err)
+	}
+	shells.Store(t, func(s *Stub) any { return newShell(s) })
+}
+
+// New returns a value of the interface type it whose calls go to ref.
+func New(it *iface.Interface, ref wire.Ref, rt Runtime) (reflect.Value, error) {
+	mk, ok := shells.Load(it.Type)
+	if !ok {
+		return reflect.Value{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding,
+			Reason: fmt.Sprintf("no stub for %s: run objstub on it (//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type %s)", it.Type, it.Name)}
+	}
+	s := &Stub{it: it, ref: ref, rt: rt}
+	return reflect.ValueOf(mk.(func(*Stub) any)(s)), nil
+}
