@@ -1,0 +1,122 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/stub"
+)
+
+// Ref names a remote object: the owner runtime's identity and endpoint,
+// the object number, and the remote interface. It is a plain value that
+// can be printed, stored and turned back into a stub with StubOf.
+type Ref = wire.Ref
+
+// ExportOption adjusts one Export.
+type ExportOption func(*exportConfig)
+
+type exportConfig struct {
+	id uint64
+}
+
+// WithID exports the object at a well-known id (1 to FirstDynamicID-1),
+// so peers can reach it with Dial and the runtime's endpoint alone.
+// Ids 1 and 2 are reserved for objrmi's own services.
+func WithID(id uint64) ExportOption {
+	return func(c *exportConfig) { c.id = id }
+}
+
+// Export makes impl callable by other runtimes as the remote interface T.
+// T is checked once: a method that breaks the rules (context.Context
+// first, error last, encodable parameters) is refused with an
+// *objerr.InterfaceError naming it. Exporting the same object as the same
+// interface again returns the same reference.
+func Export[T any](rt *Runtime, impl T, opts ...ExportOption) (Ref, error) {
+	var cfg exportConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	it, err := iface.For[T]()
+	if err != nil {
+		return Ref{}, err
+	}
+	if any(impl) == nil {
+		return Ref{}, fmt.Errorf("objrmi: Export[%s]: nil object", it.Name)
+	}
+	if cfg.id == reservedDGC || cfg.id == reservedRegistry {
+		return Ref{}, fmt.Errorf("objrmi: object id %d is reserved", cfg.id)
+	}
+	if rt.isClosing() {
+		return Ref{}, objerr.New(objerr.KindNotSent, objerr.CodeClosed, "the runtime is closed")
+	}
+	num, err := rt.exports.add(it, impl, cfg.id, false)
+	if err != nil {
+		return Ref{}, err
+	}
+	return rt.ref(num, it), nil
+}
+
+// Unexport stops serving the object behind ref. Later calls fail with
+// objerr.ErrNoSuchObject, saying it was unexported.
+func (rt *Runtime) Unexport(ref Ref) error {
+	if ref.Runtime != rt.id {
+		return fmt.Errorf("objrmi: Unexport: %s belongs to runtime %s, not this one", ref, ref.Runtime)
+	}
+	if !rt.exports.remove(ref.Object, "it was unexported") {
+		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
+			Reason: fmt.Sprintf("object %d is not exported", ref.Object)}
+	}
+	return nil
+}
+
+// StubOf returns a T whose methods call the object behind ref. If ref
+// points into rt itself, the object itself is returned. T needs a
+// generated stub (cmd/objstub).
+func StubOf[T any](rt *Runtime, ref Ref) (T, error) {
+	var zero T
+	it, err := iface.For[T]()
+	if err != nil {
+		return zero, err
+	}
+	v, err := rt.DecodeRef(&ref, it)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := v.Interface().(T)
+	if !ok {
+		return zero, fmt.Errorf("objrmi: %s does not implement %s", v.Type(), it.Type)
+	}
+	return t, nil
+}
+
+// Dial connects to the runtime at endpoint ("host:port") and returns a T
+// for the object it exports at the well-known id.
+func Dial[T any](ctx context.Context, rt *Runtime, endpoint string, id uint64) (T, error) {
+	var zero T
+	it, err := iface.For[T]()
+	if err != nil {
+		return zero, err
+	}
+	c, err := rt.Conn(ctx, &Ref{Endpoint: endpoint})
+	if err != nil {
+		return zero, err
+	}
+	return StubOf[T](rt, Ref{Runtime: c.Peer().Runtime, Endpoint: endpoint, Object: id, Iface: it.Name})
+}
+
+// RefOf returns the reference behind a stub, or false if v is not a stub.
+func RefOf(v any) (Ref, bool) {
+	s, ok := stub.From(v)
+	if !ok {
+		return Ref{}, false
+	}
+	return s.Ref(), true
+}
+
+// Dynamic returns a handle that calls ref's methods by name, with no
+// generated code and no interface type: for tools.
+func Dynamic(rt *Runtime, ref Ref) *stub.Dynamic { return stub.NewDynamic(ref, rt) }
+

@@ -1,0 +1,209 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/objrmi/objrmi/internal/transport"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+)
+
+// connTable holds one connection per peer runtime, whichever side opened
+// it, so a server calls a client back over the client's own connection.
+// Two runtimes that dial each other at the same moment may briefly hold
+// two connections; both work and the first one registered is used.
+type connTable struct {
+	mu         sync.Mutex
+	closed     bool
+	byPeer     map[uuid.UUID]*transport.Conn
+	all        map[*transport.Conn]struct{}
+	dialing    map[string]*dialing
+	handshakes map[net.Conn]struct{}
+}
+
+// dialing is one dial in progress; concurrent callers wait for it rather
+// than opening their own connection.
+type dialing struct {
+	done chan struct{}
+	conn *transport.Conn
+	err  error
+}
+
+func (t *connTable) init() {
+	t.byPeer = make(map[uuid.UUID]*transport.Conn)
+	t.all = make(map[*transport.Conn]struct{})
+	t.dialing = make(map[string]*dialing)
+	t.handshakes = make(map[net.Conn]struct{})
+}
+
+// admit counts a new connection in wg unless the runtime is closing. It
+// holds the table lock so that no Add can slip in after Close has begun
+// waiting.
+func (t *connTable) admit(wg *sync.WaitGroup) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	wg.Add(1)
+	return true
+}
+
+// add registers an admitted connection. If Close ran in between, the
+// connection is killed at once; it still finishes through onClose.
+func (t *connTable) add(c *transport.Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		c.Kill(objerr.ErrRuntimeClosing)
+		return
+	}
+	t.all[c] = struct{}{}
+	id := c.Peer().Runtime
+	if old, ok := t.byPeer[id]; !ok || old.Err() != nil {
+		t.byPeer[id] = c
+	}
+}
+
+func (t *connTable) remove(c *transport.Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.all, c)
+	id := c.Peer().Runtime
+	if t.byPeer[id] == c {
+		delete(t.byPeer, id)
+		for other := range t.all { // promote a surviving twin, if any
+			if other.Peer().Runtime == id && other.Err() == nil {
+				t.byPeer[id] = other
+				break
+			}
+		}
+	}
+}
+
+func (t *connTable) live(id uuid.UUID) *transport.Conn {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c := t.byPeer[id]; c != nil && c.Err() == nil {
+		return c
+	}
+	return nil
+}
+
+// trackHandshake records a socket still in its handshake, so Close can
+// interrupt it.
+func (t *connTable) trackHandshake(nc net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.handshakes[nc] = struct{}{}
+	return true
+}
+
+func (t *connTable) untrackHandshake(nc net.Conn) {
+	t.mu.Lock()
+	delete(t.handshakes, nc)
+	t.mu.Unlock()
+}
+
+func (t *connTable) killAll(cause error) {
+	t.mu.Lock()
+	t.closed = true
+	conns := make([]*transport.Conn, 0, len(t.all))
+	for c := range t.all {
+		conns = append(conns, c)
+	}
+	for nc := range t.handshakes {
+		nc.Close()
+	}
+	t.mu.Unlock()
+	for _, c := range conns {
+		c.Kill(cause)
+	}
+}
+
+// Conn returns a live connection to the owner of ref, dialing its
+// endpoint if there is none. It implements stub.Runtime.
+func (rt *Runtime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error) {
+	if rt.isClosing() {
+		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeClosed, Reason: "the runtime is closed"}
+	}
+	if ref.Runtime != uuid.Nil {
+		if c := rt.conns.live(ref.Runtime); c != nil {
+			return c, nil
+		}
+	}
+	if ref.Endpoint == "" {
+		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
+			Reason: fmt.Sprintf("runtime %s has no listener and no open connection to this runtime", ref.Runtime)}
+	}
+	c, err := rt.dial(ctx, ref.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if got := c.Peer().Runtime; ref.Runtime != uuid.Nil && got != ref.Runtime {
+		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
+			Reason: fmt.Sprintf("owner runtime restarted: %s is now runtime %s, the reference belongs to %s",
+				ref.Endpoint, got, ref.Runtime)}
+	}
+	return c, nil
+}
+
+// dial returns a live connection to endpoint, opening one if needed.
+// Only one dial per endpoint runs at a time.
+func (rt *Runtime) dial(ctx context.Context, endpoint string) (*transport.Conn, error) {
+	t := &rt.conns
+	t.mu.Lock()
+	for c := range t.all {
+		if c.Peer().Endpoint == endpoint && c.Err() == nil {
+			t.mu.Unlock()
+			return c, nil
+		}
+	}
+	d, following := t.dialing[endpoint]
+	if !following {
+		d = &dialing{done: make(chan struct{})}
+		t.dialing[endpoint] = d
+	}
+	t.mu.Unlock()
+
+	if following {
+		select {
+		case <-d.done:
+			return d.conn, d.err
+		case <-ctx.Done():
+			return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeCanceled, Err: context.Cause(ctx)}
+		}
+	}
+	d.conn, d.err = rt.dialNow(ctx, endpoint)
+	t.mu.Lock()
+	delete(t.dialing, endpoint)
+	t.mu.Unlock()
+	close(d.done)
+	return d.conn, d.err
+}
+
+func (rt *Runtime) dialNow(ctx context.Context, endpoint string) (*transport.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, rt.opts.DialTimeout)
+	defer cancel()
+	me := wire.Hello{Runtime: rt.id, Endpoint: rt.endpoint}
+	nc, br, peer, err := transport.Dial(ctx, endpoint, me, rt.opts.HandshakeTimeout)
+	if err != nil {
+		return nil, err
+	}
+	// The peer's hello says where it listens; we reached it at endpoint,
+	// which is what matters for later dials from this side.
+	peer.Endpoint = endpoint
+	c := rt.startConn(nc, br, peer)
+	if c == nil || c.Err() != nil {
+		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeClosed, Reason: "the runtime is closed"}
+	}
+	return c, nil
+}

@@ -1,0 +1,33 @@
+// Package remote is the objrmi runtime: it exports Go objects that
+// implement remote interfaces and lets other processes call them through
+// typed stubs, over one multiplexed, bidirectional TCP connection per pair
+// of runtimes.
+//
+// A remote interface is a named Go interface whose methods take a
+// context.Context first and return an error last:
+//
+//	type Calculator interface {
+//		Add(ctx context.Context, a, b int64) (int64, error)
+//	}
+//	//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Calculator
+//
+// A server exports an implementation; a client obtains a stub and calls it:
+//
+//	rt, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+//	ref, _ := remote.Export[Calculator](rt, &calc{}, remote.WithID(100))
+//
+//	client, _ := remote.NewRuntime(remote.Options{}) // no listener needed
+//	calc, _ := remote.Dial[Calculator](ctx, client, rt.Endpoint(), 100)
+//	sum, err := calc.Add(ctx, 2, 3)
+//
+// Parameters and results are values (msgpack, by copy) or remote
+// interfaces, which travel by reference: the receiver gets a stub whose
+// calls go back to the original object, exported implicitly if it never
+// was. A client's own objects are called back over the connection the
+// client opened, so callbacks need no listener on the client.
+//
+// The caller's context deadline travels with each call, and cancelling
+// the context cancels the server method's context (context.Cause gives
+// objerr.ErrCallerCanceled). Every error says whether the method can have
+// run: see package objerr.
+package remote

@@ -1,0 +1,123 @@
+package remote
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+
+	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/skeleton"
+)
+
+// FirstDynamicID is the first object number the runtime hands out by
+// itself. Numbers below it are well-known ids, chosen with WithID, so a
+// peer can reach an object with nothing but the runtime's endpoint.
+const FirstDynamicID = 1024
+
+// Well-known ids reserved for objrmi's own services.
+const (
+	reservedDGC      = 1
+	reservedRegistry = 2
+)
+
+// exportTable maps object numbers to skeletons. An object passed by
+// reference is exported implicitly once per (object, interface) and keeps
+// its number while exported.
+type exportTable struct {
+	mu      sync.RWMutex
+	next    uint64
+	byNum   map[uint64]*export
+	byValue map[exportKey]uint64
+	// gone remembers why recent numbers disappeared, so a late caller
+	// learns "unexported" rather than a bare "no such object".
+	gone map[uint64]string
+}
+
+type export struct {
+	num      uint64
+	skel     *skeleton.Skeleton
+	implicit bool
+	key      exportKey
+	keyed    bool
+}
+
+type exportKey struct {
+	obj any
+	typ reflect.Type
+}
+
+const maxGone = 4096
+
+func (t *exportTable) init() {
+	t.next = FirstDynamicID
+	t.byNum = make(map[uint64]*export)
+	t.byValue = make(map[exportKey]uint64)
+	t.gone = make(map[uint64]string)
+}
+
+// add exports obj as it. id 0 means "pick a number". An object already
+// exported as it keeps its number.
+func (t *exportTable) add(it *iface.Interface, obj any, id uint64, implicit bool) (uint64, error) {
+	key, keyed := exportKey{obj, it.Type}, reflect.TypeOf(obj).Comparable()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if keyed {
+		if num, ok := t.byValue[key]; ok && (id == 0 || id == num) {
+			return num, nil
+		}
+	}
+	skel, err := skeleton.New(it, obj)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case id == 0:
+		id = t.next
+		t.next++
+	case id >= FirstDynamicID:
+		return 0, fmt.Errorf("objrmi: well-known id %d must be below %d", id, FirstDynamicID)
+	case t.byNum[id] != nil:
+		return 0, fmt.Errorf("objrmi: object id %d is already exported", id)
+	}
+	e := &export{num: id, skel: skel, implicit: implicit, key: key, keyed: keyed}
+	t.byNum[id] = e
+	if keyed {
+		t.byValue[key] = id
+	}
+	delete(t.gone, id)
+	return id, nil
+}
+
+func (t *exportTable) remove(num uint64, why string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.byNum[num]
+	if e == nil {
+		return false
+	}
+	delete(t.byNum, num)
+	if e.keyed {
+		delete(t.byValue, e.key)
+	}
+	if len(t.gone) >= maxGone {
+		clear(t.gone) // forgetting old reasons only makes later errors vaguer
+	}
+	t.gone[num] = why
+	return true
+}
+
+// lookup returns the skeleton for num, or why there is none.
+func (t *exportTable) lookup(num uint64) (*skeleton.Skeleton, string) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if e := t.byNum[num]; e != nil {
+		return e.skel, ""
+	}
+	if why, ok := t.gone[num]; ok {
+		return nil, fmt.Sprintf("object %d is gone: %s", num, why)
+	}
+	if num >= FirstDynamicID && num < t.next {
+		return nil, fmt.Sprintf("object %d is gone: it was unexported", num)
+	}
+	return nil, fmt.Sprintf("object %d was never exported by this runtime", num)
+}

@@ -1,0 +1,180 @@
+package remote
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/objrmi/objrmi/internal/transport"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/skeleton"
+)
+
+// Runtime is one objrmi endpoint: it owns the objects it exports, the
+// connections to its peers, and the stubs it hands out. Several runtimes
+// can live in one process.
+//
+// Concurrency: the accept loop, each handshake and each connection are
+// goroutines counted by wg; Close stops them all and waits. The export
+// and connection tables have their own locks, and no user code runs
+// under either.
+type Runtime struct {
+	id       uuid.UUID
+	opts     Options
+	tcfg     transport.Config
+	log      *slog.Logger
+	ln       net.Listener
+	endpoint string
+	codes    objerr.Codes
+	env      skeleton.Env
+
+	exports exportTable
+	conns   connTable
+
+	closing   chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+// NewRuntime starts a runtime. With Options.Listen set it accepts
+// connections at once.
+func NewRuntime(opts Options) (*Runtime, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	rt := &Runtime{
+		id:      uuid.New(),
+		opts:    opts,
+		tcfg:    opts.transport(),
+		log:     opts.Logger,
+		closing: make(chan struct{}),
+	}
+	rt.env = skeleton.Env{Refs: rt, Codes: &rt.codes, Logger: rt.log}
+	rt.exports.init()
+	rt.conns.init()
+	if opts.Listen != "" {
+		ln, err := net.Listen("tcp", opts.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("objrmi: listen: %w", err)
+		}
+		rt.ln = ln
+		rt.endpoint = ln.Addr().String()
+		if opts.Advertise != "" {
+			rt.endpoint = opts.Advertise
+		}
+		rt.wg.Add(1)
+		go rt.acceptLoop()
+	}
+	return rt, nil
+}
+
+// ID is the runtime's identity, fixed for its life.
+func (rt *Runtime) ID() uuid.UUID { return rt.id }
+
+// Endpoint is the address peers dial to reach this runtime, "" if it has
+// no listener.
+func (rt *Runtime) Endpoint() string { return rt.endpoint }
+
+// RegisterError binds an application sentinel to a wire code. When a
+// method returns an error that matches sentinel (errors.Is), the code
+// travels with it; a client that registered the same code gets its own
+// sentinel back, so errors.Is(err, sentinel) works across the wire.
+func (rt *Runtime) RegisterError(code string, sentinel error) error {
+	return rt.codes.Register(code, sentinel)
+}
+
+// Codes is the runtime's table of application error codes.
+func (rt *Runtime) Codes() *objerr.Codes { return &rt.codes }
+
+func (rt *Runtime) isClosing() bool {
+	select {
+	case <-rt.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close stops the listener, closes every connection (failing the calls
+// this runtime has in flight and cancelling, with cause ErrRuntimeClosing,
+// the calls it is serving), and waits for all of its goroutines, including
+// the methods still running. It is safe to call more than once.
+func (rt *Runtime) Close() error {
+	rt.closeOnce.Do(func() {
+		close(rt.closing)
+		if rt.ln != nil {
+			rt.ln.Close()
+		}
+		rt.conns.killAll(objerr.ErrRuntimeClosing)
+	})
+	rt.wg.Wait()
+	return nil
+}
+
+func (rt *Runtime) acceptLoop() {
+	defer rt.wg.Done()
+	for {
+		nc, err := rt.ln.Accept()
+		if err != nil {
+			if rt.isClosing() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			rt.log.Warn("objrmi: accept", "err", err)
+			continue
+		}
+		if !rt.conns.trackHandshake(nc) {
+			nc.Close()
+			return
+		}
+		rt.wg.Add(1)
+		go rt.accept(nc)
+	}
+}
+
+// accept runs the server handshake on its own goroutine, so a slow client
+// cannot stall the accept loop.
+func (rt *Runtime) accept(nc net.Conn) {
+	defer rt.wg.Done()
+	me := wire.Hello{Runtime: rt.id, Endpoint: rt.endpoint}
+	br, peer, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, func(wire.Hello) error { return nil })
+	rt.conns.untrackHandshake(nc)
+	if err != nil {
+		rt.log.Info("objrmi: handshake refused", "peer", nc.RemoteAddr().String(), "err", err)
+		nc.Close()
+		return
+	}
+	rt.startConn(nc, br, peer)
+}
+
+// startConn wraps a handshaken socket in a Conn owned by this runtime,
+// or closes it and returns nil if the runtime is closing.
+func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello) *transport.Conn {
+	if !rt.conns.admit(&rt.wg) {
+		nc.Close()
+		return nil
+	}
+	c := transport.New(nc, br, peer, rt.tcfg, rt, func(c *transport.Conn) {
+		rt.conns.remove(c)
+		rt.wg.Done()
+	})
+	rt.conns.add(c)
+	return c
+}
+
+// ServeCall implements transport.Handler: it finds the object and lets
+// its skeleton run the call.
+func (rt *Runtime) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
+	skel, why := rt.exports.lookup(h.Object)
+	if skel == nil {
+		return skeleton.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
+	}
+	return skel.Serve(ctx, h, args, &rt.env)
+}
