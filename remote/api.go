@@ -119,4 +119,3 @@ func RefOf(v any) (Ref, bool) {
 // Dynamic returns a handle that calls ref's methods by name, with no
 // generated code and no interface type: for tools.
 func Dynamic(rt *Runtime, ref Ref) *stub.Dynamic { return stub.NewDynamic(ref, rt) }
-
