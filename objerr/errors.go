@@ -139,11 +139,11 @@ func (e *Error) Error() string {
 	b.WriteString(": ")
 	b.WriteString(e.Code.String())
 	fmt.Fprintf(&b, " (%s)", e.Kind)
-	switch {
-	case e.Reason != "":
+	if e.Reason != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Reason)
-	case e.Err != nil:
+	}
+	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}

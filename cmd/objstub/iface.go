@@ -15,12 +15,11 @@ type iface struct {
 
 // method is one method of an iface, with grouped parameters expanded.
 type method struct {
-	name     string
-	ctx      ast.Expr   // type of the first parameter, checked to be context.Context
-	params   []ast.Expr // types of the other parameters
-	names    []string   // their source names; "" when unnamed
-	results  []ast.Expr // result types without the final error
-	variadic bool
+	name    string
+	ctx     ast.Expr   // type of the first parameter, checked to be context.Context
+	params  []ast.Expr // types of the other parameters
+	names   []string   // their source names; "" when unnamed
+	results []ast.Expr // result types without the final error
 }
 
 // readIface reads and checks the interface called name. It enforces the
@@ -72,9 +71,9 @@ func (p *pkg) readIface(name string) (*iface, error) {
 }
 
 // contextNames are the names under which file imports "context".
-func (p *pkg) contextNames(iface string, file *ast.File) (map[string]bool, error) {
+func (p *pkg) contextNames(ifaceName string, file *ast.File) (map[string]bool, error) {
 	names := map[string]bool{}
-	imps, err := p.fileImports(iface, file)
+	imps, err := p.fileImports(ifaceName, file)
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +85,9 @@ func (p *pkg) contextNames(iface string, file *ast.File) (map[string]bool, error
 	return names, nil
 }
 
-func (p *pkg) readMethod(iface string, id *ast.Ident, ft *ast.FuncType, ctxNames map[string]bool) (*method, error) {
+func (p *pkg) readMethod(ifaceName string, id *ast.Ident, ft *ast.FuncType, ctxNames map[string]bool) (*method, error) {
 	m := &method{name: id.Name}
-	op := iface + "." + id.Name
+	op := ifaceName + "." + id.Name
 	if !id.IsExported() {
 		return nil, p.errorf(id.Pos(), "%s is unexported; remote methods must be exported", op)
 	}
@@ -105,9 +104,6 @@ func (p *pkg) readMethod(iface string, id *ast.Ident, ft *ast.FuncType, ctxNames
 			}
 			m.params = append(m.params, f.Type)
 			m.names = append(m.names, name)
-		}
-		if _, ok := f.Type.(*ast.Ellipsis); ok {
-			m.variadic = true
 		}
 	}
 	if !isContext(m.ctx, ctxNames) {

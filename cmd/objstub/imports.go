@@ -17,7 +17,7 @@ type imp struct {
 }
 
 // fileImports maps the local names of file's imports to them.
-func (p *pkg) fileImports(iface string, file *ast.File) (map[string]imp, error) {
+func (p *pkg) fileImports(ifaceName string, file *ast.File) (map[string]imp, error) {
 	imps := map[string]imp{}
 	for _, s := range file.Imports {
 		ipath, err := strconv.Unquote(s.Path.Value)
@@ -33,7 +33,7 @@ func (p *pkg) fileImports(iface string, file *ast.File) (map[string]imp, error) 
 			// this package or from the dot import; only type checking
 			// could tell, and objstub reads syntax only.
 			return nil, p.errorf(s.Pos(), "%s is declared in a file with a dot import of %s, which objstub does not support; import it by name",
-				iface, s.Path.Value)
+				ifaceName, s.Path.Value)
 		default:
 			imps[s.Name.Name] = imp{path: ipath, explicit: true}
 		}

@@ -45,9 +45,9 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestCompiles builds the generated code against the real stub package
-// in a scratch module, and runs its init so that stub.Register accepts
-// every interface.
+// TestCompiles runs go generate in a scratch module that uses this one,
+// then vets the output against the real stub package and runs its init,
+// where stub.Register panics on an interface the runtime refuses.
 func TestCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
@@ -63,10 +63,6 @@ func TestCompiles(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(pkgDir, filepath.Base(src)), b, 0o644))
 	}
-	// Generate as go generate would: in place, with the default name.
-	var stderr bytes.Buffer
-	require.Equal(t, 0, run([]string{"-type", calcTypes, "-dir", pkgDir}, &bytes.Buffer{}, &stderr), stderr.String())
-	require.FileExists(t, filepath.Join(pkgDir, "calculator_objstub.go"))
 	require.NoError(t, os.WriteFile(filepath.Join(pkgDir, "calc_test.go"), []byte(`package calc
 
 import "testing"
@@ -82,7 +78,8 @@ func TestRegistered(t *testing.T) {}
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644))
 
-	for _, args := range [][]string{{"vet", "./..."}, {"test", "./..."}} {
+	goCmd := func(args ...string) {
+		t.Helper()
 		cmd := exec.Command("go", args...)
 		cmd.Dir = tmp
 		// Offline: everything needed is in the module cache already.
@@ -90,6 +87,16 @@ func TestRegistered(t *testing.T) {}
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
 	}
+	// The directive in calc.go runs objstub as users do: go run, in the
+	// package directory, with the default output name.
+	goCmd("generate", "./...")
+	got, err := os.ReadFile(filepath.Join(pkgDir, "calculator_objstub.go"))
+	require.NoError(t, err)
+	want, err := os.ReadFile("testdata/calc/calculator_objstub.go.golden")
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+	goCmd("vet", "./...")
+	goCmd("test", "./...")
 }
 
 // moduleRoot finds the objrmi module by walking up to its go.mod.
