@@ -77,7 +77,7 @@ var _ Counter = counterStub{}
 
 func (s counterStub) Get(ctx context.Context) (int64, error) {
 	var r0 int64
-	err := s.Invoke(ctx, 0, []any{}, []any{&r0})
+	err := s.Invoke(ctx, 0, nil, []any{&r0})
 	return r0, err
 }
 
