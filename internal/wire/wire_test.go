@@ -1,0 +1,121 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCallRoundTrip(t *testing.T) {
+	b := GetBuffer(KindCall)
+	e := NewEncoder(b)
+	require.NoError(t, PutCall(b, e, &CallHeader{ID: 1, Object: 1024, Method: 0, Timeout: 5e9, Name: "Add"}))
+	e.Release()
+	b.SetID(77) // a connection stamps the id after encoding
+
+	f, err := ReadFrame(bufio.NewReader(bytes.NewReader(b.Bytes())), 1<<20)
+	require.NoError(t, err)
+	assert.Equal(t, KindCall, f.Kind())
+	d := NewDecoder(f.Body())
+	var h CallHeader
+	require.NoError(t, ReadCall(d, &h))
+	assert.Equal(t, CallHeader{ID: 77, Object: 1024, Timeout: 5e9, Name: "Add"}, h)
+	d.Release()
+	f.Release()
+	b.Release()
+}
+
+func TestRefRoundTrip(t *testing.T) {
+	in := Ref{Runtime: uuid.New(), Endpoint: "10.0.0.1:1099", Object: 9, Iface: "Counter"}
+	b := GetBuffer(KindReturn)
+	e := NewEncoder(b)
+	require.NoError(t, PutRef(e, &in))
+	e.Release()
+	d := NewDecoder(b.B[5:])
+	var out Ref
+	require.NoError(t, ReadRef(d, &out))
+	assert.Equal(t, in, out)
+}
+
+// A frame longer than the limit is refused from its length prefix alone,
+// before anything is allocated for it.
+func TestFrameLimit(t *testing.T) {
+	var p [4]byte
+	binary.BigEndian.PutUint32(p[:], 1<<31)
+	_, err := ReadFrame(bufio.NewReader(bytes.NewReader(p[:])), 1<<20)
+	assert.ErrorIs(t, err, ErrFrameTooLarge)
+
+	binary.BigEndian.PutUint32(p[:], 0)
+	_, err = ReadFrame(bufio.NewReader(bytes.NewReader(p[:])), 1<<20)
+	assert.Error(t, err, "an empty frame is a protocol error")
+
+	binary.BigEndian.PutUint32(p[:], 100)
+	_, err = ReadFrame(bufio.NewReader(bytes.NewReader(append(p[:], 1, 2, 3))), 1<<20)
+	assert.Error(t, err, "a truncated frame")
+}
+
+func TestHelloRoundTripAndRefusals(t *testing.T) {
+	var buf bytes.Buffer
+	in := Hello{Runtime: uuid.New(), Endpoint: "127.0.0.1:1"}
+	require.NoError(t, WriteHello(&buf, &in))
+	var out Hello
+	require.NoError(t, ReadHello(bufio.NewReader(&buf), &out))
+	assert.Equal(t, in, out)
+
+	err := ReadHello(bufio.NewReader(bytes.NewReader([]byte("GET / HTTP/1.1\r\n"))), &out)
+	assert.ErrorIs(t, err, ErrNotObjrmi)
+
+	err = ReadHello(bufio.NewReader(bytes.NewReader([]byte("ORMI\x09\x00\x00\x00\x01\x90"))), &out)
+	assert.ErrorIs(t, err, ErrVersion)
+}
+
+// FuzzReadFrame feeds arbitrary bytes to the frame reader and the header
+// decoders, as a hostile peer would: they may fail, never panic.
+func FuzzReadFrame(f *testing.F) {
+	b := GetBuffer(KindCall)
+	e := NewEncoder(b)
+	PutCall(b, e, &CallHeader{ID: 1, Object: 2, Method: 3, Timeout: 4})
+	f.Add(append([]byte(nil), b.Bytes()...))
+	f.Add([]byte{0, 0, 0, 1, byte(KindPing)})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := bufio.NewReader(bytes.NewReader(data))
+		for {
+			fr, err := ReadFrame(r, 1<<16)
+			if err != nil {
+				return
+			}
+			d := NewDecoder(fr.Body())
+			var h CallHeader
+			_ = ReadCall(d, &h)
+			d.Release()
+			d = NewDecoder(fr.Body())
+			var rh ReturnHeader
+			if ReadReturn(d, &rh) == nil {
+				var eb ErrorBody
+				_ = ReadError(d, &eb)
+			}
+			var ref Ref
+			_ = ReadRef(d, &ref)
+			d.Release()
+			fr.Release()
+		}
+	})
+}
+
+// FuzzReadHello: the handshake is the first thing a stranger sends.
+func FuzzReadHello(f *testing.F) {
+	var buf bytes.Buffer
+	WriteHello(&buf, &Hello{Runtime: uuid.New(), Endpoint: "x:1"})
+	f.Add(buf.Bytes())
+	f.Add([]byte("ORMI\x01\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var h Hello
+		_ = ReadHello(bufio.NewReader(bytes.NewReader(data)), &h)
+	})
+}
