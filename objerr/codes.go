@@ -47,11 +47,13 @@ func (c *Codes) Register(code string, sentinel error) error {
 }
 
 // CodeFor returns the code of the first registered sentinel that err
-// matches with errors.Is, or "".
+// matches with errors.Is, or "". The matching (which may run the error's
+// own Is method) happens outside the lock.
 func (c *Codes) CodeFor(err error) string {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, e := range c.entries {
+	entries := c.entries // append-only: this prefix never changes
+	c.mu.RUnlock()
+	for _, e := range entries {
 		if errors.Is(err, e.sentinel) {
 			return e.code
 		}

@@ -50,7 +50,7 @@ func Export[T any](rt *Runtime, impl T, opts ...ExportOption) (Ref, error) {
 		return Ref{}, fmt.Errorf("objrmi: object id %d is reserved", cfg.id)
 	}
 	if rt.isClosing() {
-		return Ref{}, objerr.New(objerr.KindNotSent, objerr.CodeClosed, "the runtime is closed")
+		return Ref{}, errClosed()
 	}
 	num, err := rt.exports.add(it, impl, cfg.id, false)
 	if err != nil {

@@ -18,11 +18,15 @@ import (
 // Two runtimes that dial each other at the same moment may briefly hold
 // two connections; both work and the first one registered is used.
 type connTable struct {
-	mu         sync.Mutex
-	closed     bool
-	byPeer     map[uuid.UUID]*transport.Conn
-	all        map[*transport.Conn]struct{}
-	dialing    map[string]*dialing
+	mu      sync.Mutex
+	closed  bool
+	byPeer  map[uuid.UUID]*transport.Conn
+	all     map[*transport.Conn]struct{}
+	dialing map[string]*dialing
+	// dialed maps an endpoint to the connection this runtime opened to
+	// it. Only these are reused by endpoint: the endpoint an accepted
+	// connection's peer claims is its own say-so.
+	dialed     map[string]*transport.Conn
 	handshakes map[net.Conn]struct{}
 }
 
@@ -38,6 +42,7 @@ func (t *connTable) init() {
 	t.byPeer = make(map[uuid.UUID]*transport.Conn)
 	t.all = make(map[*transport.Conn]struct{})
 	t.dialing = make(map[string]*dialing)
+	t.dialed = make(map[string]*transport.Conn)
 	t.handshakes = make(map[net.Conn]struct{})
 }
 
@@ -74,6 +79,11 @@ func (t *connTable) remove(c *transport.Conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.all, c)
+	for ep, d := range t.dialed {
+		if d == c {
+			delete(t.dialed, ep)
+		}
+	}
 	id := c.Peer().Runtime
 	if t.byPeer[id] == c {
 		delete(t.byPeer, id)
@@ -133,7 +143,7 @@ func (t *connTable) killAll(cause error) {
 // endpoint if there is none. It implements stub.Runtime.
 func (rt *Runtime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error) {
 	if rt.isClosing() {
-		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeClosed, Reason: "the runtime is closed"}
+		return nil, errClosed()
 	}
 	if ref.Runtime != uuid.Nil {
 		if c := rt.conns.live(ref.Runtime); c != nil {
@@ -157,53 +167,65 @@ func (rt *Runtime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, er
 }
 
 // dial returns a live connection to endpoint, opening one if needed.
-// Only one dial per endpoint runs at a time.
+// One dial per endpoint runs at a time, on a goroutine of the runtime and
+// bounded by DialTimeout, not by whichever caller came first: each caller
+// waits for it only as long as its own context allows.
 func (rt *Runtime) dial(ctx context.Context, endpoint string) (*transport.Conn, error) {
 	t := &rt.conns
 	t.mu.Lock()
-	for c := range t.all {
-		if c.Peer().Endpoint == endpoint && c.Err() == nil {
-			t.mu.Unlock()
-			return c, nil
-		}
+	if c := t.dialed[endpoint]; c != nil && c.Err() == nil {
+		t.mu.Unlock()
+		return c, nil
 	}
-	d, following := t.dialing[endpoint]
-	if !following {
+	d := t.dialing[endpoint]
+	if d == nil {
+		if t.closed {
+			t.mu.Unlock()
+			return nil, errClosed()
+		}
 		d = &dialing{done: make(chan struct{})}
 		t.dialing[endpoint] = d
+		rt.wg.Add(1) // under the lock, after the closed check: see admit
+		go rt.dialFor(endpoint, d)
 	}
 	t.mu.Unlock()
 
-	if following {
-		select {
-		case <-d.done:
-			return d.conn, d.err
-		case <-ctx.Done():
-			return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeCanceled, Err: context.Cause(ctx)}
-		}
+	select {
+	case <-d.done:
+		return d.conn, d.err
+	case <-ctx.Done():
+		return nil, transport.ContextError(objerr.KindNotSent, ctx)
 	}
+}
+
+func (rt *Runtime) dialFor(endpoint string, d *dialing) {
+	defer rt.wg.Done()
+	ctx, cancel := context.WithTimeout(rt.ctx, rt.opts.DialTimeout)
+	defer cancel()
 	d.conn, d.err = rt.dialNow(ctx, endpoint)
+	t := &rt.conns
 	t.mu.Lock()
 	delete(t.dialing, endpoint)
+	if d.conn != nil {
+		t.dialed[endpoint] = d.conn
+	}
 	t.mu.Unlock()
 	close(d.done)
-	return d.conn, d.err
 }
 
 func (rt *Runtime) dialNow(ctx context.Context, endpoint string) (*transport.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, rt.opts.DialTimeout)
-	defer cancel()
 	me := wire.Hello{Runtime: rt.id, Endpoint: rt.endpoint}
 	nc, br, peer, err := transport.Dial(ctx, endpoint, me, rt.opts.HandshakeTimeout)
 	if err != nil {
 		return nil, err
 	}
-	// The peer's hello says where it listens; we reached it at endpoint,
-	// which is what matters for later dials from this side.
-	peer.Endpoint = endpoint
 	c := rt.startConn(nc, br, peer)
 	if c == nil || c.Err() != nil {
-		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeClosed, Reason: "the runtime is closed"}
+		return nil, errClosed()
 	}
 	return c, nil
+}
+
+func errClosed() error {
+	return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeClosed, Reason: "the runtime is closed"}
 }

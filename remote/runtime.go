@@ -38,6 +38,8 @@ type Runtime struct {
 	exports exportTable
 	conns   connTable
 
+	ctx       context.Context // ends when Close begins; parent of dials
+	cancel    context.CancelCauseFunc
 	closing   chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -57,12 +59,14 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		log:     opts.Logger,
 		closing: make(chan struct{}),
 	}
+	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
 	rt.env = skeleton.Env{Refs: rt, Codes: &rt.codes, Logger: rt.log}
 	rt.exports.init()
 	rt.conns.init()
 	if opts.Listen != "" {
 		ln, err := net.Listen("tcp", opts.Listen)
 		if err != nil {
+			rt.cancel(nil)
 			return nil, fmt.Errorf("objrmi: listen: %w", err)
 		}
 		rt.ln = ln
@@ -110,6 +114,7 @@ func (rt *Runtime) isClosing() bool {
 func (rt *Runtime) Close() error {
 	rt.closeOnce.Do(func() {
 		close(rt.closing)
+		rt.cancel(objerr.ErrRuntimeClosing)
 		if rt.ln != nil {
 			rt.ln.Close()
 		}
@@ -174,7 +179,7 @@ func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello) *tr
 func (rt *Runtime) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
 	skel, why := rt.exports.lookup(h.Object)
 	if skel == nil {
-		return skeleton.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
+		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
 	}
 	return skel.Serve(ctx, h, args, &rt.env)
 }

@@ -58,11 +58,21 @@ type Env struct {
 }
 
 // Serve runs one call: h names the method, args holds the encoded
-// arguments. It returns the reply frame.
-func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder, env *Env) *wire.Buffer {
+// arguments. It returns the reply frame. Whatever goes wrong, in the
+// method or around it (an Error method that panics, a result whose
+// encoder panics), becomes an error reply for this caller only.
+func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder, env *Env) (reply *wire.Buffer) {
 	m := s.lookup(h)
 	if m == nil {
-		return ErrorReply(h.ID, objerr.CodeNoSuchMethod, s.noMethod(h))
+		return wire.ErrorReply(h.ID, objerr.CodeNoSuchMethod, s.noMethod(h))
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			reply = panicReply(h.ID, m, r, env.Logger)
+		}
+	}()
+	if err := args.Validate(wire.MaxDepth); err != nil {
+		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{Message: m.Op + ": " + err.Error()})
 	}
 	in := make([]reflect.Value, 1+len(m.In))
 	in[0] = reflect.ValueOf(ctx)
@@ -70,16 +80,14 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 		in[1+i] = reflect.New(sh.Type).Elem()
 	}
 	if err := codec.DecodeValues(args, m.In, in[1:], env.Refs); err != nil {
-		return ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{
+		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{
 			Message: m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()})
 	}
-	out, panicked := s.call(m, in, env.Logger)
-	if panicked != nil {
-		return ErrorReply(h.ID, objerr.CodePanic, panicked)
-	}
+	out := s.methods[m.Index].Call(in)
 	if err, _ := out[len(out)-1].Interface().(error); err != nil {
-		return ErrorReply(h.ID, objerr.CodeApplication, &wire.ErrorBody{
-			AppCode: env.Codes.CodeFor(err), Type: fmt.Sprintf("%T", err), Message: err.Error()})
+		// fmt, unlike err.Error(), survives a typed nil or a panicking Error.
+		return wire.ErrorReply(h.ID, objerr.CodeApplication, &wire.ErrorBody{
+			AppCode: env.Codes.CodeFor(err), Type: fmt.Sprintf("%T", err), Message: fmt.Sprint(err)})
 	}
 	b := wire.GetBuffer(wire.KindReturn)
 	e := wire.NewEncoder(b)
@@ -87,7 +95,7 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 	wire.PutReturn(b, e, wire.ReturnHeader{ID: h.ID})
 	if err := codec.EncodeValues(e, m.Out, out[:len(out)-1], env.Refs); err != nil {
 		b.Release()
-		return ErrorReply(h.ID, objerr.CodeEncoding, &wire.ErrorBody{
+		return wire.ErrorReply(h.ID, objerr.CodeEncoding, &wire.ErrorBody{
 			Message: m.Op + ": results could not be encoded: " + err.Error()})
 	}
 	return b
@@ -115,23 +123,9 @@ func (s *Skeleton) noMethod(h *wire.CallHeader) *wire.ErrorBody {
 		s.it.Name, what, strings.Join(sigs, ", "))}
 }
 
-// call invokes the method and turns a panic into an error body.
-func (s *Skeleton) call(m *iface.Method, in []reflect.Value, log *slog.Logger) (out []reflect.Value, panicked *wire.ErrorBody) {
-	defer func() {
-		if r := recover(); r != nil {
-			log.Error("objrmi: method panicked", "method", m.Op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			panicked = &wire.ErrorBody{Type: fmt.Sprintf("%T", r), Message: fmt.Sprintf("%s panicked: %v", m.Op, r)}
-		}
-	}()
-	return s.methods[m.Index].Call(in), nil
-}
-
-// ErrorReply builds a failed reply.
-func ErrorReply(id uint64, code objerr.Code, body *wire.ErrorBody) *wire.Buffer {
-	b := wire.GetBuffer(wire.KindReturn)
-	e := wire.NewEncoder(b)
-	defer e.Release()
-	wire.PutReturn(b, e, wire.ReturnHeader{ID: id, Code: code})
-	wire.PutError(e, body)
-	return b
+// panicReply logs a panic with its stack and turns it into the caller's
+// error.
+func panicReply(id uint64, m *iface.Method, r any, log *slog.Logger) *wire.Buffer {
+	log.Error("objrmi: method panicked", "method", m.Op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	return wire.ErrorReply(id, objerr.CodePanic, &wire.ErrorBody{Type: fmt.Sprintf("%T", r), Message: fmt.Sprintf("%s panicked: %v", m.Op, r)})
 }

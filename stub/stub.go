@@ -82,19 +82,21 @@ func annotate(err error, m *iface.Method) error {
 // call is one round trip: encode, send, wait, decode.
 func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name string,
 	encode func(*wire.Encoder) error, decode func(*wire.Decoder) error) error {
+	if err := ctx.Err(); err != nil {
+		return transport.ContextError(objerr.KindNotSent, ctx)
+	}
+	c, err := rt.Conn(ctx, ref)
+	if err != nil {
+		return err
+	}
+	// The remaining time is taken after dialing, so the server's deadline
+	// is never later than the caller's.
 	h := wire.CallHeader{Object: ref.Object, Method: hash, Name: name}
 	if dl, ok := ctx.Deadline(); ok {
 		h.Timeout = int64(time.Until(dl))
 		if h.Timeout <= 0 {
 			return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeDeadlineExceeded, Err: context.DeadlineExceeded}
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeCanceled, Err: context.Cause(ctx)}
-	}
-	c, err := rt.Conn(ctx, ref)
-	if err != nil {
-		return err
 	}
 	b := wire.GetBuffer(wire.KindCall)
 	e := wire.NewEncoder(b)
@@ -117,6 +119,9 @@ func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name stri
 	var rh wire.ReturnHeader
 	if err := wire.ReadReturn(d, &rh); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header: " + err.Error(), Err: err}
+	}
+	if err := d.Validate(wire.MaxDepth); err != nil {
+		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply: " + err.Error(), Err: err}
 	}
 	if rh.Code != 0 {
 		return remoteError(d, rh.Code, rt.Codes())

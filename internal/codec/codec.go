@@ -111,6 +111,16 @@ func listLen(d *wire.Decoder, want int) error {
 
 // Encode writes v by its shape.
 func Encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs) error {
+	return encode(e, s, v, refs, 0)
+}
+
+// encode counts its depth: a value that contains itself (a cyclic
+// pointer graph) fails instead of recursing until the stack is gone.
+func encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs, depth int) error {
+	if depth > wire.MaxDepth {
+		return fmt.Errorf("value nested deeper than %d (a cycle?)", wire.MaxDepth)
+	}
+	depth++
 	switch {
 	case s.Remote != nil:
 		if v.IsNil() {
@@ -129,7 +139,7 @@ func Encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 		if v.IsNil() {
 			return e.EncodeNil()
 		}
-		return Encode(e, s.Elem, v.Elem(), refs)
+		return encode(e, s.Elem, v.Elem(), refs, depth)
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.IsNil() {
 			return e.EncodeNil()
@@ -138,7 +148,7 @@ func Encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 			return err
 		}
 		for i := range v.Len() {
-			if err := Encode(e, s.Elem, v.Index(i), refs); err != nil {
+			if err := encode(e, s.Elem, v.Index(i), refs, depth); err != nil {
 				return err
 			}
 		}
@@ -154,7 +164,7 @@ func Encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 			if err := e.EncodeValue(it.Key()); err != nil {
 				return err
 			}
-			if err := Encode(e, s.Elem, it.Value(), refs); err != nil {
+			if err := encode(e, s.Elem, it.Value(), refs, depth); err != nil {
 				return err
 			}
 		}
@@ -167,7 +177,7 @@ func Encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 			if err := e.EncodeString(f.Name); err != nil {
 				return err
 			}
-			if err := Encode(e, f.Shape, v.Field(f.Index), refs); err != nil {
+			if err := encode(e, f.Shape, v.Field(f.Index), refs, depth); err != nil {
 				return fmt.Errorf("field %s: %w", f.Name, err)
 			}
 		}

@@ -76,13 +76,19 @@ type Conn struct {
 
 	nextID atomic.Uint64
 
+	kick chan struct{} // wakes the writer for cancels
+
 	mu      sync.Mutex
 	pending map[uint64]*pending
 	inbound map[uint64]context.CancelCauseFunc
+	cancels []uint64 // cancel frames owed to the peer
 }
 
 type pending struct {
 	ch chan *wire.Frame // capacity 1: the reader never blocks on it
+	// unsent is set when the connection died with this call's frame still
+	// in the queue: the call was never sent.
+	unsent atomic.Bool
 }
 
 var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wire.Frame, 1)} }}
@@ -99,6 +105,7 @@ func New(nc net.Conn, br *bufio.Reader, peer wire.Hello, cfg Config, h Handler, 
 		closed:     make(chan struct{}),
 		writerDone: make(chan struct{}),
 		slots:      make(chan struct{}, cfg.MaxInflight),
+		kick:       make(chan struct{}, 1),
 		pending:    make(map[uint64]*pending),
 		inbound:    make(map[uint64]context.CancelCauseFunc),
 	}
@@ -152,9 +159,14 @@ func (c *Conn) fail(err error) {
 // Call sends a KindCall buffer and waits for its reply frame, which the
 // caller must Release. b is consumed.
 func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
+	if c.Err() != nil {
+		b.Release()
+		return nil, c.lost(objerr.KindNotSent)
+	}
 	id := c.nextID.Add(1)
 	b.SetID(id)
 	p := pendingPool.Get().(*pending)
+	p.unsent.Store(false)
 	c.mu.Lock()
 	c.pending[id] = p
 	c.mu.Unlock()
@@ -168,7 +180,7 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 	case <-ctx.Done():
 		c.forget(id, p)
 		b.Release()
-		return nil, ctxError(objerr.KindNotSent, ctx)
+		return nil, ContextError(objerr.KindNotSent, ctx)
 	}
 
 	select {
@@ -176,16 +188,22 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 		pendingPool.Put(p)
 		return f, nil
 	case <-c.done:
+		<-c.writerDone
+		c.drainUnsent()
+		kind := objerr.KindOutcomeUnknown
+		if p.unsent.Load() {
+			kind = objerr.KindNotSent
+		}
 		if f, ok := c.settle(id, p); ok {
 			return f, nil
 		}
-		return nil, c.lost(objerr.KindOutcomeUnknown)
+		return nil, c.lost(kind)
 	case <-ctx.Done():
 		if f, ok := c.settle(id, p); ok {
 			return f, nil // the reply won the race; the call did complete
 		}
 		c.sendCancel(id)
-		return nil, ctxError(objerr.KindOutcomeUnknown, ctx)
+		return nil, ContextError(objerr.KindOutcomeUnknown, ctx)
 	}
 }
 
@@ -216,7 +234,9 @@ func (c *Conn) lost(kind objerr.Kind) error {
 		Reason: "connection to " + c.nc.RemoteAddr().String() + " lost", Err: c.err}
 }
 
-func ctxError(kind objerr.Kind, ctx context.Context) error {
+// ContextError is the error for a call whose context ended: canceled or
+// deadline exceeded, wrapping the context's cause.
+func ContextError(kind objerr.Kind, ctx context.Context) error {
 	code := objerr.CodeCanceled
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		code = objerr.CodeDeadlineExceeded
@@ -224,14 +244,36 @@ func ctxError(kind objerr.Kind, ctx context.Context) error {
 	return &objerr.Error{Kind: kind, Code: code, Err: context.Cause(ctx)}
 }
 
-// sendCancel tells the peer to cancel call id; best effort, never blocks.
+// sendCancel tells the peer to cancel call id. It never blocks: the id
+// joins a set the writer drains, so a full queue cannot lose it.
 func (c *Conn) sendCancel(id uint64) {
-	b := wire.GetBuffer(wire.KindCancel)
-	wire.PutCancel(b, id)
+	c.mu.Lock()
+	c.cancels = append(c.cancels, id)
+	c.mu.Unlock()
 	select {
-	case c.out <- b:
-	default:
-		b.Release() // the queue is full; the call's deadline still applies
+	case c.kick <- struct{}{}:
+	default: // the writer is already due to look
+	}
+}
+
+// drainUnsent empties the queue of a dead connection and marks each call
+// found there as never sent. It runs under mu so that a caller that has
+// called it knows every drain before it is complete.
+func (c *Conn) drainUnsent() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		select {
+		case b := <-c.out:
+			if b.Kind() == wire.KindCall {
+				if p := c.pending[b.ID()]; p != nil {
+					p.unsent.Store(true)
+				}
+			}
+			b.Release()
+		default:
+			return
+		}
 	}
 }
 
@@ -249,34 +291,54 @@ func (c *Conn) writeLoop() {
 	bw := bufio.NewWriterSize(c.nc, 32<<10)
 	idle := time.NewTimer(c.cfg.HeartbeatInterval)
 	defer idle.Stop()
-	ping := []byte{0, 0, 0, 1, byte(wire.KindPing)}
 	for {
+		var err error
 		select {
 		case b := <-c.out:
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
-			err := c.write(bw, b)
-			for err == nil && len(c.out) > 0 {
-				err = c.write(bw, <-c.out)
-			}
-			if err == nil {
-				err = bw.Flush()
-			}
-			if err != nil {
-				c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
-				return
-			}
-			idle.Reset(c.cfg.HeartbeatInterval)
+			err = c.write(bw, b)
+			err = c.flush(bw, err)
+		case <-c.kick:
+			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
+			err = c.flush(bw, nil)
 		case <-idle.C:
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
-			if _, err := c.nc.Write(ping); err != nil {
-				c.fail(fmt.Errorf("%w: heartbeat: %w", objerr.ErrPeerGone, err))
-				return
-			}
-			idle.Reset(c.cfg.HeartbeatInterval)
+			_, err = bw.Write(ping)
+			err = c.flush(bw, err)
 		case <-c.done:
 			return
 		}
+		if err != nil {
+			c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
+			return
+		}
+		idle.Reset(c.cfg.HeartbeatInterval)
 	}
+}
+
+var ping = []byte{0, 0, 0, 1, byte(wire.KindPing)}
+
+// flush writes whatever else is queued (frames, then pending cancels)
+// and flushes once the queue is empty, so bursts share a syscall.
+func (c *Conn) flush(bw *bufio.Writer, err error) error {
+	for err == nil && len(c.out) > 0 {
+		err = c.write(bw, <-c.out)
+	}
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	cancels := c.cancels
+	c.cancels = nil
+	c.mu.Unlock()
+	for _, id := range cancels {
+		b := wire.GetBuffer(wire.KindCancel)
+		wire.PutCancel(b, id)
+		if err := c.write(bw, b); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
 }
 
 func (c *Conn) write(bw *bufio.Writer, b *wire.Buffer) error {
@@ -381,9 +443,13 @@ func (c *Conn) startCall(f *wire.Frame) error {
 	}
 	select {
 	case c.slots <- struct{}{}:
-	case <-c.done:
+	default:
+		// Full: refuse this call rather than stop reading, which would
+		// also stop the replies and cancels that free the slots.
 		d.Release()
 		f.Release()
+		c.send(wire.ErrorReply(h.ID, objerr.CodeOverloaded, &wire.ErrorBody{
+			Message: fmt.Sprintf("%d calls already in flight on this connection", c.cfg.MaxInflight)}))
 		return nil
 	}
 	ctx, cancel := context.WithCancelCause(c.base)

@@ -34,6 +34,7 @@ func (e *Encoder) Release() {
 // Decoder is a pooled msgpack decoder reading a byte slice.
 type Decoder struct {
 	*msgpack.Decoder
+	p []byte
 	r bytes.Reader
 }
 
@@ -45,6 +46,7 @@ var decPool = sync.Pool{New: func() any {
 // io.ByteScanner, so msgpack reads it directly without another buffer.
 func NewDecoder(p []byte) *Decoder {
 	d := decPool.Get().(*Decoder)
+	d.p = p
 	d.r.Reset(p)
 	d.Reset(&d.r)
 	return d
@@ -56,6 +58,7 @@ func (d *Decoder) Remaining() int { return d.r.Len() }
 
 // Release returns d to the pool.
 func (d *Decoder) Release() {
+	d.p = nil
 	d.r.Reset(nil)
 	d.Reset(&d.r)
 	decPool.Put(d)

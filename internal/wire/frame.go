@@ -90,6 +90,9 @@ func (b *Buffer) PutID(id uint64) {
 	b.B = binary.BigEndian.AppendUint64(b.B, id)
 }
 
+// ID reads the call id written by PutID.
+func (b *Buffer) ID() uint64 { return binary.BigEndian.Uint64(b.B[idOffset:]) }
+
 // SetID overwrites the call id written by PutID.
 func (b *Buffer) SetID(id uint64) { binary.BigEndian.PutUint64(b.B[idOffset:], id) }
 

@@ -120,6 +120,16 @@ func ReadError(d *Decoder, eb *ErrorBody) (err error) {
 	return err
 }
 
+// ErrorReply builds a whole failed reply frame.
+func ErrorReply(id uint64, code objerr.Code, body *ErrorBody) *Buffer {
+	b := GetBuffer(KindReturn)
+	e := NewEncoder(b)
+	defer e.Release()
+	PutReturn(b, e, ReturnHeader{ID: id, Code: code})
+	PutError(e, body)
+	return b
+}
+
 // PutCancel writes a whole cancel frame for call id.
 func PutCancel(b *Buffer, id uint64) { b.PutID(id) }
 

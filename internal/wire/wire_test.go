@@ -119,3 +119,49 @@ func FuzzReadHello(f *testing.F) {
 		_ = ReadHello(bufio.NewReader(bytes.NewReader(data)), &h)
 	})
 }
+
+func TestValidate(t *testing.T) {
+	deep := bytes.Repeat([]byte{0x91}, 100)
+	deep = append(deep, 0x01)
+	cases := map[string]struct {
+		p  []byte
+		ok bool
+	}{
+		"list of ints":         {[]byte{0x92, 0x01, 0xcd, 0x01, 0x00}, true},
+		"map and string":       {[]byte{0x91, 0x81, 0xa1, 'k', 0xc0}, true},
+		"ext":                  {[]byte{0xd6, 0xff, 0, 0, 0, 0}, true},
+		"huge array, no data":  {[]byte{0x91, 0xdd, 0xff, 0xff, 0xff, 0xff}, false},
+		"huge map, no data":    {[]byte{0xdf, 0x7f, 0xff, 0xff, 0xff}, false},
+		"string past the end":  {[]byte{0xdb, 0, 0, 0, 9, 'a'}, false},
+		"too deep":             {deep, false},
+		"reserved code":        {[]byte{0xc1}, false},
+		"trailing bytes":       {[]byte{0x90, 0x01}, false},
+		"truncated collection": {[]byte{0x93, 0x01}, false},
+		"empty":                {nil, false},
+	}
+	for name, c := range cases {
+		d := NewDecoder(c.p)
+		err := d.Validate(MaxDepth)
+		d.Release()
+		if c.ok {
+			assert.NoError(t, err, name)
+		} else {
+			assert.ErrorIs(t, err, ErrMalformed, name)
+		}
+	}
+}
+
+// FuzzValidate: whatever Validate accepts, msgpack decodes (or refuses,
+// as with an unknown ext type) without panicking or running away.
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte{0x92, 0x01, 0xcd, 0x01, 0x00})
+	f.Add([]byte{0x91, 0xdd, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		d := NewDecoder(p)
+		defer d.Release()
+		if d.Validate(MaxDepth) != nil {
+			return
+		}
+		_, _ = d.DecodeInterface()
+	})
+}
