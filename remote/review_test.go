@@ -1,0 +1,147 @@
+package remote_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/remote"
+)
+
+// rawCall sends one call with hand-made argument bytes and returns the
+// reply's code and message.
+func rawCall(t *testing.T, endpoint string, method string, args []byte) (objerr.Code, string) {
+	it, err := iface.For[testsvc.Calculator]()
+	require.NoError(t, err)
+	nc, br := rawHandshake(t, endpoint)
+	b := wire.GetBuffer(wire.KindCall)
+	e := wire.NewEncoder(b)
+	require.NoError(t, wire.PutCall(b, e, &wire.CallHeader{ID: 1, Object: calcID, Method: it.ByName(method).Hash}))
+	e.Release()
+	b.B = append(b.B, args...)
+	_, err = nc.Write(b.Bytes())
+	require.NoError(t, err)
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	f, err := wire.ReadFrame(br, 1<<20)
+	require.NoError(t, err)
+	d := wire.NewDecoder(f.Body())
+	var rh wire.ReturnHeader
+	require.NoError(t, wire.ReadReturn(d, &rh))
+	var eb wire.ErrorBody
+	if rh.Code != 0 {
+		require.NoError(t, wire.ReadError(d, &eb))
+	}
+	return rh.Code, eb.Message
+}
+
+// Arguments that announce more than they hold, or nest without end, are
+// refused before anything is allocated, and the server lives on.
+func TestHostileArgumentsAreRefusedBeforeDecoding(t *testing.T) {
+	srv, _, _, calc := pair(t)
+	cases := map[string]struct {
+		method string
+		args   []byte
+	}{
+		"4G-element slice, no data": {"Echo", []byte{0x91, 0xdd, 0xff, 0xff, 0xff, 0xff}},
+		"64K-deep nesting":          {"Holder", append([]byte{0x91, 0x81, 0xa1, 'Z'}, bytes.Repeat([]byte{0x91}, 1<<16)...)},
+		"string for an int64":       {"Add", []byte{0x92, 0xa3, 'a', 'b', 'c', 0x01}},
+		"too few arguments":         {"Add", []byte{0x91, 0x01}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, msg := rawCall(t, srv.Endpoint(), c.method, c.args)
+			assert.Equal(t, objerr.CodeBadArguments, code, msg)
+			_, err := calc.Add(ctxT(t), 1, 2)
+			require.NoError(t, err)
+		})
+	}
+}
+
+type nilErr struct{}
+
+func (*nilErr) Error() string { panic("typed nil") }
+
+type typedNil struct{ testsvc.Calc }
+
+func (typedNil) Add(context.Context, int64, int64) (int64, error) {
+	var e *nilErr
+	return 0, e // a typed nil: non-nil error whose Error panics
+}
+
+// A method whose error cannot even be printed fails that call only.
+func TestBrokenErrorValueFailsOnlyThatCall(t *testing.T) {
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	ref, err := remote.Export[testsvc.Calculator](srv, &typedNil{})
+	require.NoError(t, err)
+	cli := newRuntime(t, remote.Options{})
+	calc, err := remote.StubOf[testsvc.Calculator](cli, ref)
+	require.NoError(t, err)
+	_, err = calc.Add(ctxT(t), 1, 2)
+	assert.ErrorIs(t, err, objerr.ErrRemote)
+	_, err = calc.Echo(ctxT(t), []byte("still here"))
+	require.NoError(t, err)
+}
+
+// With the call budget spent, a new call is refused as Overloaded (not
+// sent), while replies and callbacks keep flowing on the connection.
+func TestFullCallBudgetRefusesWithoutBlocking(t *testing.T) {
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", MaxInflight: 1})
+	impl := testsvc.NewCalc()
+	_, err := remote.Export[testsvc.Calculator](srv, impl, remote.WithID(calcID))
+	require.NoError(t, err)
+	cli := newRuntime(t, remote.Options{})
+	calc, err := remote.Dial[testsvc.Calculator](ctxT(t), cli, srv.Endpoint(), calcID)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(ctxT(t))
+	done := make(chan error, 1)
+	go func() {
+		_, err := calc.Wait(ctx, time.Minute)
+		done <- err
+	}()
+	<-impl.Started
+	_, err = calc.Add(ctxT(t), 1, 2)
+	assert.ErrorIs(t, err, objerr.ErrOverloaded)
+	assert.ErrorIs(t, err, objerr.ErrNotSent)
+
+	cancel() // the cancel still reaches the server
+	<-done
+	seen := <-impl.Ended
+	assert.True(t, seen.Canceled)
+	require.Eventually(t, func() bool {
+		_, err := calc.Add(ctxT(t), 1, 2)
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond, "the slot comes back")
+}
+
+// A runtime that advertises someone else's endpoint cannot capture calls
+// meant for that endpoint.
+func TestAdvertisedEndpointDoesNotHijackDial(t *testing.T) {
+	ctx := ctxT(t)
+	real := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	_, err := remote.Export[testsvc.Calculator](real, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+	server := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	_, err = remote.Export[testsvc.Calculator](server, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+
+	liar := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", Advertise: real.Endpoint()})
+	_, err = remote.Export[testsvc.Calculator](liar, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+	// The liar connects to the server, claiming real's endpoint.
+	_, err = remote.Dial[testsvc.Calculator](ctx, liar, server.Endpoint(), calcID)
+	require.NoError(t, err)
+
+	got, err := remote.Dial[testsvc.Calculator](ctx, server, real.Endpoint(), calcID)
+	require.NoError(t, err)
+	ref, _ := remote.RefOf(got)
+	assert.Equal(t, real.ID(), ref.Runtime, "the server reached the real runtime")
+}
