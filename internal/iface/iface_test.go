@@ -3,6 +3,7 @@ package iface_test
 import (
 	"context"
 	"errors"
+	"math/big"
 	"reflect"
 	"testing"
 	"time"
@@ -124,4 +125,40 @@ func TestRefusals(t *testing.T) {
 			assert.Contains(t, err.Error(), c.ruleSubstr)
 		})
 	}
+}
+
+type Base struct{ ID int64 }
+
+type embeds interface {
+	Put(ctx context.Context, v struct {
+		Base
+		Name string
+	}) error
+}
+
+type names interface {
+	Put(ctx context.Context, v struct {
+		Base Base
+		Name string
+	}) error
+}
+
+type timePtr interface {
+	Set(ctx context.Context, t *time.Time) error
+}
+
+type textPtr interface {
+	Set(ctx context.Context, t *big.Int) error
+}
+
+// Signatures that decode differently must hash differently.
+func TestDistinctWireShapesHashApart(t *testing.T) {
+	hashOf := func(t2 reflect.Type) uint64 {
+		it, err := iface.Of(t2)
+		require.NoError(t, err)
+		return it.Methods[0].Hash
+	}
+	assert.NotEqual(t, hashOf(reflect.TypeFor[embeds]()), hashOf(reflect.TypeFor[names]()),
+		"msgpack inlines an embedded struct")
+	assert.NotEqual(t, hashOf(reflect.TypeFor[timePtr]()), hashOf(reflect.TypeFor[textPtr]()))
 }

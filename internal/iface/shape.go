@@ -31,9 +31,10 @@ type Shape struct {
 
 // Field is one struct field as the walker sees it.
 type Field struct {
-	Index int
-	Name  string
-	Shape *Shape
+	Index    int
+	Name     string
+	Shape    *Shape
+	Embedded bool // msgpack inlines embedded structs: a different wire shape
 }
 
 var shapes sync.Map // reflect.Type -> *Shape
@@ -51,6 +52,7 @@ var (
 	customEncoderType = reflect.TypeFor[msgpack.CustomEncoder]()
 	marshalerType     = reflect.TypeFor[msgpack.Marshaler]()
 	binaryMarshaler   = reflect.TypeFor[encoding.BinaryMarshaler]()
+	textMarshaler     = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
 func (b *builder) shape(t reflect.Type) (*Shape, error) {
@@ -117,7 +119,7 @@ func (b *builder) fill(s *Shape) error {
 			if err != nil {
 				return errors.New("field " + f.Name + ": " + err.Error())
 			}
-			s.Fields = append(s.Fields, Field{Index: i, Name: name, Shape: fs})
+			s.Fields = append(s.Fields, Field{Index: i, Name: name, Shape: fs, Embedded: f.Anonymous})
 		}
 		return nil
 	}
@@ -125,9 +127,9 @@ func (b *builder) fill(s *Shape) error {
 }
 
 // selfEncoding reports whether t brings its own encoding, which msgpack
-// will use (time.Time does, through encoding.BinaryMarshaler).
+// will use, in msgpack's order (time.Time does, through BinaryMarshaler).
 func selfEncoding(t reflect.Type) bool {
-	for _, it := range []reflect.Type{customEncoderType, marshalerType, binaryMarshaler} {
+	for _, it := range []reflect.Type{customEncoderType, marshalerType, binaryMarshaler, textMarshaler} {
 		if t.Implements(it) || reflect.PointerTo(t).Implements(it) {
 			return true
 		}
@@ -199,7 +201,11 @@ func (s *Shape) writeSig(b *strings.Builder, seen map[*Shape]bool) {
 		b.WriteString("remote " + s.Remote.Name)
 		return
 	case s.opaque:
-		b.WriteString(t.PkgPath() + "." + t.Name())
+		if t.Name() != "" {
+			b.WriteString(t.PkgPath() + "." + t.Name())
+		} else {
+			b.WriteString(t.String()) // *time.Time and the like
+		}
 		return
 	case seen[s]:
 		b.WriteString(t.Name())
@@ -229,6 +235,9 @@ func (s *Shape) writeSig(b *strings.Builder, seen map[*Shape]bool) {
 		for i, f := range s.Fields {
 			if i > 0 {
 				b.WriteByte(';')
+			}
+			if f.Embedded {
+				b.WriteString("embedded ")
 			}
 			b.WriteString(f.Name + " ")
 			f.Shape.writeSig(b, seen)
