@@ -69,7 +69,7 @@ type nilErr struct{}
 
 func (*nilErr) Error() string { panic("typed nil") }
 
-type typedNil struct{ testsvc.Calc }
+type typedNil struct{ *testsvc.Calc }
 
 func (typedNil) Add(context.Context, int64, int64) (int64, error) {
 	var e *nilErr
@@ -79,7 +79,7 @@ func (typedNil) Add(context.Context, int64, int64) (int64, error) {
 // A method whose error cannot even be printed fails that call only.
 func TestBrokenErrorValueFailsOnlyThatCall(t *testing.T) {
 	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
-	ref, err := remote.Export[testsvc.Calculator](srv, &typedNil{})
+	ref, err := remote.Export[testsvc.Calculator](srv, typedNil{testsvc.NewCalc()})
 	require.NoError(t, err)
 	cli := newRuntime(t, remote.Options{})
 	calc, err := remote.StubOf[testsvc.Calculator](cli, ref)
