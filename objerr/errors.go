@@ -84,18 +84,19 @@ var (
 	ErrRemote         = &sentinel{kind: KindRemote}
 
 	// The codes a caller most often branches on.
-	ErrNoSuchObject   = &sentinel{code: CodeNoSuchObject}
-	ErrNoSuchMethod   = &sentinel{code: CodeNoSuchMethod}
-	ErrBadArguments   = &sentinel{code: CodeBadArguments}
-	ErrPanic          = &sentinel{code: CodePanic}
-	ErrConnection     = &sentinel{code: CodeConnection}
-	ErrClosed         = &sentinel{code: CodeClosed}
-	ErrEncoding       = &sentinel{code: CodeEncoding}
-	ErrProtocol       = &sentinel{code: CodeProtocol}
-	ErrAccessDenied   = &sentinel{code: CodeAccessDenied}
-	ErrOverloaded     = &sentinel{code: CodeOverloaded}
-	ErrApplication    = &sentinel{code: CodeApplication}
-	ErrRemoteCanceled = &sentinel{code: CodeCanceled}
+	ErrNoSuchObject = &sentinel{code: CodeNoSuchObject}
+	ErrNoSuchMethod = &sentinel{code: CodeNoSuchMethod}
+	ErrBadArguments = &sentinel{code: CodeBadArguments}
+	ErrPanic        = &sentinel{code: CodePanic}
+	ErrConnection   = &sentinel{code: CodeConnection}
+	ErrClosed       = &sentinel{code: CodeClosed}
+	ErrEncoding     = &sentinel{code: CodeEncoding}
+	ErrProtocol     = &sentinel{code: CodeProtocol}
+	ErrAccessDenied = &sentinel{code: CodeAccessDenied}
+	ErrOverloaded   = &sentinel{code: CodeOverloaded}
+	ErrApplication  = &sentinel{code: CodeApplication}
+	ErrCanceled     = &sentinel{code: CodeCanceled}
+	ErrDeadline     = &sentinel{code: CodeDeadlineExceeded}
 )
 
 // sentinel matches any *Error of its kind or code.
@@ -175,16 +176,6 @@ func (e *Error) Timeout() bool { return e.Code == CodeDeadlineExceeded }
 
 // Temporary reports whether retrying may succeed: only for calls never sent.
 func (e *Error) Temporary() bool { return e.Kind == KindNotSent }
-
-// New returns an *Error of the given kind and code.
-func New(kind Kind, code Code, reason string) *Error {
-	return &Error{Kind: kind, Code: code, Reason: reason}
-}
-
-// Wrap returns an *Error of the given kind and code caused by err.
-func Wrap(kind Kind, code Code, err error) *Error {
-	return &Error{Kind: kind, Code: code, Err: err}
-}
 
 // KindOf reports the kind of err, or 0 if err is not from objrmi.
 func KindOf(err error) Kind {

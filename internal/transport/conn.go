@@ -64,7 +64,6 @@ type Conn struct {
 
 	out        chan *wire.Buffer
 	done       chan struct{} // closed by fail
-	closed     chan struct{} // closed when every goroutine has finished
 	writerDone chan struct{}
 	failOnce   sync.Once
 	err        error // why the conn died; read only after done
@@ -102,7 +101,6 @@ func New(nc net.Conn, br *bufio.Reader, peer wire.Hello, cfg Config, h Handler, 
 		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, onClose: onClose,
 		out:        make(chan *wire.Buffer, 256),
 		done:       make(chan struct{}),
-		closed:     make(chan struct{}),
 		writerDone: make(chan struct{}),
 		slots:      make(chan struct{}, cfg.MaxInflight),
 		kick:       make(chan struct{}, 1),
@@ -134,18 +132,9 @@ func (c *Conn) Err() error {
 	}
 }
 
-// Close kills the connection and waits for its goroutines, including the
-// inbound calls, whose contexts are cancelled with cause.
-func (c *Conn) Close(cause error) {
-	c.fail(cause)
-	<-c.closed
-}
-
-// Kill kills the connection without waiting; see Close.
+// Kill kills the connection without waiting. Every inbound call's context
+// is cancelled with cause; onClose reports when all goroutines are done.
 func (c *Conn) Kill(cause error) { c.fail(cause) }
-
-// Wait blocks until every goroutine of the connection has finished.
-func (c *Conn) Wait() { <-c.closed }
 
 func (c *Conn) fail(err error) {
 	c.failOnce.Do(func() {
@@ -365,7 +354,6 @@ func (c *Conn) readLoop() {
 	<-c.writerDone
 	c.calls.Wait()
 	c.onClose(c)
-	close(c.closed)
 }
 
 func (c *Conn) readFailed(err error) {

@@ -31,12 +31,6 @@ func Dial(ctx context.Context, addr string, me wire.Hello, timeout time.Duration
 	return nc, br, peer, nil
 }
 
-// Refuse is returned by an Accept check to turn a client away; the
-// client sees the reason.
-type Refuse struct{ Reason string }
-
-func (r *Refuse) Error() string { return "refused: " + r.Reason }
-
 // Accept runs the server half of the handshake on a fresh socket. check
 // sees the client's hello and may refuse it.
 func Accept(nc net.Conn, me wire.Hello, timeout time.Duration, check func(wire.Hello) error) (*bufio.Reader, wire.Hello, error) {

@@ -102,9 +102,6 @@ func (b *Buffer) Bytes() []byte {
 	return b.B
 }
 
-// Len reports the frame's body length (without the prefix).
-func (b *Buffer) Len() int { return len(b.B) - prefixLen }
-
 // Frame is an incoming frame: its body without the length prefix. The
 // first byte is the kind.
 type Frame struct {
