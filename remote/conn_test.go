@@ -64,9 +64,10 @@ func TestLostConnectionMidCall(t *testing.T) {
 }
 
 // A peer that goes silent (frozen network, stopped process) is detected
-// by heartbeats within the configured timeout. Only the client has a
-// short timeout here, so it is the one that notices; the server then
-// sees the connection close.
+// by heartbeats within the configured timeout. Only the client has short
+// settings; the server pings as often as the client asked in its hello,
+// so the idle connection lives until the network freezes. The server
+// then sees the connection close.
 func TestHeartbeatDetectsSilentPeer(t *testing.T) {
 	opts := remote.Options{HeartbeatInterval: 50 * time.Millisecond, HeartbeatTimeout: 400 * time.Millisecond}
 	impl, p, calc := proxied(t, opts)
@@ -76,6 +77,11 @@ func TestHeartbeatDetectsSilentPeer(t *testing.T) {
 		errc <- err
 	}()
 	<-impl.Started
+	select {
+	case err := <-errc:
+		t.Fatalf("an idle but live connection was declared dead: %v", err)
+	case <-time.After(time.Second): // 2.5 × the client's timeout
+	}
 	p.freeze()
 	select {
 	case err := <-errc:

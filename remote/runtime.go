@@ -148,7 +148,7 @@ func (rt *Runtime) acceptLoop() {
 // cannot stall the accept loop.
 func (rt *Runtime) accept(nc net.Conn) {
 	defer rt.wg.Done()
-	me := wire.Hello{Runtime: rt.id, Endpoint: rt.endpoint}
+	me := rt.hello()
 	br, peer, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, func(wire.Hello) error { return nil })
 	rt.conns.untrackHandshake(nc)
 	if err != nil {
@@ -157,6 +157,11 @@ func (rt *Runtime) accept(nc net.Conn) {
 		return
 	}
 	rt.startConn(nc, br, peer)
+}
+
+// hello is what this runtime says about itself to a new peer.
+func (rt *Runtime) hello() wire.Hello {
+	return wire.Hello{Runtime: rt.id, Endpoint: rt.endpoint, PingEvery: rt.tcfg.HeartbeatInterval}
 }
 
 // startConn wraps a handshaken socket in a Conn owned by this runtime,

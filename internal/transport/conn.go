@@ -278,7 +278,13 @@ func (c *Conn) send(b *wire.Buffer) {
 func (c *Conn) writeLoop() {
 	defer close(c.writerDone)
 	bw := bufio.NewWriterSize(c.nc, 32<<10)
-	idle := time.NewTimer(c.cfg.HeartbeatInterval)
+	// Ping as often as either side asks: the peer's timeout may be
+	// shorter than ours.
+	every := c.cfg.HeartbeatInterval
+	if p := c.peer.PingEvery; p > 0 && p < every {
+		every = p
+	}
+	idle := time.NewTimer(every)
 	defer idle.Stop()
 	for {
 		var err error
@@ -301,7 +307,7 @@ func (c *Conn) writeLoop() {
 			c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
 			return
 		}
-		idle.Reset(c.cfg.HeartbeatInterval)
+		idle.Reset(every)
 	}
 }
 

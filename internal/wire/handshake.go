@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -32,6 +33,10 @@ type Hello struct {
 	// Refusal, in a server's hello, says why the server will not talk;
 	// empty means accepted.
 	Refusal string
+	// PingEvery is how often the sender wants a ping on an idle
+	// connection, so that its heartbeat timeout holds whatever the other
+	// side's own settings. Zero means no wish.
+	PingEvery time.Duration
 }
 
 // WriteHello writes magic, version and h as one flush-ready block.
@@ -43,7 +48,7 @@ func WriteHello(w io.Writer, h *Hello) error {
 	start := len(b.B)
 	e := NewEncoder(b)
 	defer e.Release()
-	if err := e.EncodeArrayLen(3); err != nil {
+	if err := e.EncodeArrayLen(4); err != nil {
 		return err
 	}
 	if err := e.EncodeBytes(h.Runtime[:]); err != nil {
@@ -53,6 +58,9 @@ func WriteHello(w io.Writer, h *Hello) error {
 		return err
 	}
 	if err := e.EncodeString(h.Refusal); err != nil {
+		return err
+	}
+	if err := e.EncodeInt(int64(h.PingEvery)); err != nil {
 		return err
 	}
 	n := len(b.B) - start
@@ -91,8 +99,8 @@ func readHello(d *Decoder, h *Hello) error {
 	if err != nil {
 		return err
 	}
-	if n != 3 {
-		return fmt.Errorf("%d fields, want 3", n)
+	if n != 4 {
+		return fmt.Errorf("%d fields, want 4", n)
 	}
 	id, err := d.DecodeBytes()
 	if err != nil {
@@ -104,6 +112,10 @@ func readHello(d *Decoder, h *Hello) error {
 	if h.Endpoint, err = d.DecodeString(); err != nil {
 		return err
 	}
-	h.Refusal, err = d.DecodeString()
+	if h.Refusal, err = d.DecodeString(); err != nil {
+		return err
+	}
+	ping, err := d.DecodeInt64()
+	h.PingEvery = time.Duration(max(ping, 0))
 	return err
 }
