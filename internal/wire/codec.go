@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -62,4 +63,37 @@ func (d *Decoder) Release() {
 	d.r.Reset(nil)
 	d.Reset(&d.r)
 	decPool.Put(d)
+}
+
+// BoundedString decodes a string whose announced length must fit in the
+// bytes left. msgpack itself allocates whatever length a peer announces,
+// so a few hostile header bytes could otherwise demand gigabytes.
+func (d *Decoder) BoundedString() (string, error) {
+	if err := d.checkLen(); err != nil {
+		return "", err
+	}
+	return d.DecodeString()
+}
+
+// BoundedBytes is BoundedString for byte strings.
+func (d *Decoder) BoundedBytes() ([]byte, error) {
+	if err := d.checkLen(); err != nil {
+		return nil, err
+	}
+	return d.DecodeBytes()
+}
+
+func (d *Decoder) checkLen() error {
+	rest := d.p[len(d.p)-d.r.Len():]
+	if len(rest) == 0 {
+		return nil // msgpack reports the EOF itself
+	}
+	n, skip, err := head(rest)
+	if err != nil {
+		return err
+	}
+	if n < 0 && -n-1 > len(rest)-skip {
+		return fmt.Errorf("%w: %d bytes announced, %d left", ErrMalformed, -n-1, len(rest)-skip)
+	}
+	return nil
 }

@@ -102,17 +102,17 @@ func readHello(d *Decoder, h *Hello) error {
 	if n != 4 {
 		return fmt.Errorf("%d fields, want 4", n)
 	}
-	id, err := d.DecodeBytes()
+	id, err := d.BoundedBytes()
 	if err != nil {
 		return err
 	}
 	if h.Runtime, err = uuid.FromBytes(id); err != nil {
 		return err
 	}
-	if h.Endpoint, err = d.DecodeString(); err != nil {
+	if h.Endpoint, err = d.BoundedString(); err != nil {
 		return err
 	}
-	if h.Refusal, err = d.DecodeString(); err != nil {
+	if h.Refusal, err = d.BoundedString(); err != nil {
 		return err
 	}
 	ping, err := d.DecodeInt64()

@@ -51,7 +51,7 @@ func ReadCall(d *Decoder, h *CallHeader) (err error) {
 		return err
 	}
 	if h.Method == 0 {
-		h.Name, err = d.DecodeString()
+		h.Name, err = d.BoundedString()
 	}
 	return err
 }
@@ -110,13 +110,13 @@ func ReadError(d *Decoder, eb *ErrorBody) (err error) {
 	if n != 3 {
 		return fmt.Errorf("objrmi/wire: error body has %d fields, want 3", n)
 	}
-	if eb.AppCode, err = d.DecodeString(); err != nil {
+	if eb.AppCode, err = d.BoundedString(); err != nil {
 		return err
 	}
-	if eb.Type, err = d.DecodeString(); err != nil {
+	if eb.Type, err = d.BoundedString(); err != nil {
 		return err
 	}
-	eb.Message, err = d.DecodeString()
+	eb.Message, err = d.BoundedString()
 	return err
 }
 
@@ -193,19 +193,19 @@ func ReadRef(d *Decoder, r *Ref) error {
 	if n != 4 {
 		return fmt.Errorf("objrmi/wire: reference has %d fields, want 4", n)
 	}
-	id, err := d.DecodeBytes()
+	id, err := d.BoundedBytes()
 	if err != nil {
 		return err
 	}
 	if r.Runtime, err = uuid.FromBytes(id); err != nil {
 		return fmt.Errorf("objrmi/wire: reference runtime id: %w", err)
 	}
-	if r.Endpoint, err = d.DecodeString(); err != nil {
+	if r.Endpoint, err = d.BoundedString(); err != nil {
 		return err
 	}
 	if r.Object, err = d.DecodeUint64(); err != nil {
 		return err
 	}
-	r.Iface, err = d.DecodeString()
+	r.Iface, err = d.BoundedString()
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"runtime"
 	"testing"
 
 	"github.com/google/uuid"
@@ -164,4 +165,35 @@ func FuzzValidate(f *testing.F) {
 		}
 		_, _ = d.DecodeInterface()
 	})
+}
+
+// A header that announces a huge string must be refused before msgpack
+// allocates it: found by FuzzReadHello, where 30 bytes cost 3.3 GB.
+func TestHeadersRefuseLengthsPastTheFrame(t *testing.T) {
+	huge := []byte{0xdb, 0xc5, 0x30, 0xdc, 0x00} // str32 of 3.3 GB
+	hello := append([]byte("ORMI\x01\x00\x00\x00\x19\x94"), huge...)
+	hello = append(hello, bytes.Repeat([]byte{'0'}, 25-1-len(huge))...)
+	call := append([]byte{0xcf, 0, 0, 0, 0, 0, 0, 0, 1, 0x01, 0x00, 0x00}, huge...) // id, object, dynamic, no timeout, name
+	cases := map[string]func() error{
+		"hello": func() error {
+			var h Hello
+			return ReadHello(bufio.NewReader(bytes.NewReader(hello)), &h)
+		},
+		"call": func() error {
+			d := NewDecoder(call)
+			defer d.Release()
+			var h CallHeader
+			return ReadCall(d, &h)
+		},
+	}
+	for name, read := range cases {
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err := read()
+			runtime.ReadMemStats(&after)
+			require.ErrorIs(t, err, ErrMalformed)
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated")
+		})
+	}
 }
