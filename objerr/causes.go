@@ -7,8 +7,13 @@ import "errors"
 var (
 	// ErrCallerCanceled: the caller cancelled its context, or gave up.
 	ErrCallerCanceled = errors.New("objrmi: the caller cancelled the call")
-	// ErrPeerGone: the connection to the caller was lost.
+	// ErrPeerGone: the connection to the peer was lost. A caller sees it
+	// inside a connection error; a method sees ErrOrphaned instead.
 	ErrPeerGone = errors.New("objrmi: the connection to the peer was lost")
+	// ErrOrphaned: the caller is gone. Its connection was lost and it did
+	// not come back within the grace period, or its lease lapsed, or (one
+	// hop or more downstream) the call that made this call was orphaned.
+	ErrOrphaned = errors.New("objrmi: orphaned call: the caller is gone")
 	// ErrRuntimeClosing: the serving runtime is shutting down.
 	ErrRuntimeClosing = errors.New("objrmi: the runtime is closing")
 )

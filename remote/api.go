@@ -19,7 +19,8 @@ type Ref = wire.Ref
 type ExportOption func(*exportConfig)
 
 type exportConfig struct {
-	id uint64
+	id          uint64
+	collectable bool
 }
 
 // WithID exports the object at a well-known id (1 to FirstDynamicID-1),
@@ -27,6 +28,15 @@ type exportConfig struct {
 // Ids 1 and 2 are reserved for objrmi's own services.
 func WithID(id uint64) ExportOption {
 	return func(c *exportConfig) { c.id = id }
+}
+
+// Collectable makes an explicit export end like an implicit one: when
+// the last runtime holding a reference to it lets go (released, or its
+// lease lapsed), it is unexported, after its Unreferenced call if it has
+// one. Without it, an exported object stays exported until Unexport. An
+// object no one ever held is never collected.
+func Collectable() ExportOption {
+	return func(c *exportConfig) { c.collectable = true }
 }
 
 // Export makes impl callable by other runtimes as the remote interface T.
@@ -52,7 +62,7 @@ func Export[T any](rt *Runtime, impl T, opts ...ExportOption) (Ref, error) {
 	if rt.isClosing() {
 		return Ref{}, errClosed()
 	}
-	num, err := rt.exports.add(it, impl, cfg.id, false)
+	num, err := rt.exports.add(it, impl, cfg.id, false, cfg.collectable)
 	if err != nil {
 		return Ref{}, err
 	}
@@ -65,7 +75,10 @@ func (rt *Runtime) Unexport(ref Ref) error {
 	if ref.Runtime != rt.id {
 		return fmt.Errorf("objrmi: Unexport: %s belongs to runtime %s, not this one", ref, ref.Runtime)
 	}
-	if !rt.exports.remove(ref.Object, "it was unexported") {
+	if ref.Object == reservedDGC {
+		return fmt.Errorf("objrmi: Unexport: object id %d is the runtime's own", ref.Object)
+	}
+	if !rt.exports.remove(ref.Object, nil, "it was unexported") {
 		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
 			Reason: fmt.Sprintf("object %d is not exported", ref.Object)}
 	}
@@ -81,7 +94,7 @@ func StubOf[T any](rt *Runtime, ref Ref) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	v, err := rt.DecodeRef(&ref, it)
+	v, err := rt.decodeRef(&ref, it)
 	if err != nil {
 		return zero, err
 	}
@@ -114,6 +127,17 @@ func RefOf(v any) (Ref, bool) {
 		return Ref{}, false
 	}
 	return s.Ref(), true
+}
+
+// Release tells the runtime that the stub v is no longer used, so that
+// its owner can collect the object once no runtime holds it. Later calls
+// on v fail with objerr.ErrNoSuchObject. Releasing is optional: a stub
+// that Go's garbage collector reclaims is released then. Release of a
+// value that is not a stub (a local object) does nothing.
+func Release(v any) {
+	if s, ok := stub.From(v); ok {
+		s.Release()
+	}
 }
 
 // Dynamic returns a handle that calls ref's methods by name, with no

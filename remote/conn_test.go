@@ -15,7 +15,7 @@ import (
 // proxied returns a server and a stub that reaches it through a proxy;
 // opts apply to the client runtime.
 func proxied(t *testing.T, opts remote.Options) (*testsvc.Calc, *proxy, testsvc.Calculator) {
-	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", OrphanGrace: orphanGrace})
 	impl := testsvc.NewCalc()
 	_, err := remote.Export[testsvc.Calculator](srv, impl, remote.WithID(calcID))
 	require.NoError(t, err)
@@ -44,8 +44,12 @@ func TestReconnectAfterLostConnection(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// orphanGrace is the servers' grace period in tests of lost connections.
+const orphanGrace = 200 * time.Millisecond
+
 // A lost connection fails the client's pending call ("outcome unknown",
-// not a hang) and cancels the server's call from that peer.
+// not a hang) and, once the grace period has passed without the client
+// coming back, cancels the server's call from that peer as an orphan.
 func TestLostConnectionMidCall(t *testing.T) {
 	impl, p, calc := proxied(t, remote.Options{})
 	errc := make(chan error, 1)
@@ -60,7 +64,34 @@ func TestLostConnectionMidCall(t *testing.T) {
 	assert.ErrorIs(t, err, objerr.ErrConnection)
 	seen := <-impl.Ended
 	assert.True(t, seen.Canceled)
-	assert.Contains(t, seen.Cause, objerr.ErrPeerGone.Error())
+	assert.Contains(t, seen.Cause, objerr.ErrOrphaned.Error())
+}
+
+// A client that comes back within the grace period is not an orphan: the
+// call it lost keeps running to its end.
+func TestReconnectWithinGraceKeepsCalls(t *testing.T) {
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", OrphanGrace: 5 * time.Second, LeaseCheckInterval: 20 * time.Millisecond})
+	impl := testsvc.NewCalc()
+	_, err := remote.Export[testsvc.Calculator](srv, impl, remote.WithID(calcID))
+	require.NoError(t, err)
+	p := newProxy(t, srv.Endpoint())
+	cli := newRuntime(t, remote.Options{})
+	calc, err := remote.Dial[testsvc.Calculator](ctxT(t), cli, p.addr(), calcID)
+	require.NoError(t, err)
+
+	errc := make(chan error, 1)
+	go func() {
+		_, err := calc.Wait(ctxT(t), 500*time.Millisecond)
+		errc <- err
+	}()
+	<-impl.Started
+	p.cut()
+	require.ErrorIs(t, <-errc, objerr.ErrOutcomeUnknown)
+	_, err = calc.Add(ctxT(t), 1, 2) // back, on a new connection
+	require.NoError(t, err)
+	seen := <-impl.Ended
+	assert.False(t, seen.Canceled, "cancelled although the caller came back in time: %s", seen.Cause)
+	assert.Zero(t, srv.Inspect().OrphansCancelled)
 }
 
 // A peer that goes silent (frozen network, stopped process) is detected
@@ -92,5 +123,5 @@ func TestHeartbeatDetectsSilentPeer(t *testing.T) {
 	}
 	seen := <-impl.Ended
 	assert.True(t, seen.Canceled, "the server's call from the lost client was cancelled")
-	assert.Contains(t, seen.Cause, objerr.ErrPeerGone.Error())
+	assert.Contains(t, seen.Cause, objerr.ErrOrphaned.Error())
 }

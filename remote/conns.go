@@ -126,10 +126,7 @@ func (t *connTable) untrackHandshake(nc net.Conn) {
 func (t *connTable) killAll(cause error) {
 	t.mu.Lock()
 	t.closed = true
-	conns := make([]*transport.Conn, 0, len(t.all))
-	for c := range t.all {
-		conns = append(conns, c)
-	}
+	conns := t.listLocked()
 	for nc := range t.handshakes {
 		nc.Close()
 	}
@@ -228,4 +225,19 @@ func (rt *Runtime) dialNow(ctx context.Context, endpoint string) (*transport.Con
 
 func errClosed() error {
 	return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeClosed, Reason: "the runtime is closed"}
+}
+
+// snapshot lists every connection, live or finishing.
+func (t *connTable) snapshot() []*transport.Conn {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.listLocked()
+}
+
+func (t *connTable) listLocked() []*transport.Conn {
+	out := make([]*transport.Conn, 0, len(t.all))
+	for c := range t.all {
+		out = append(out, c)
+	}
+	return out
 }

@@ -1,10 +1,13 @@
 package remote
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 
+	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/skeleton"
 )
@@ -24,6 +27,7 @@ const (
 // reference is exported implicitly once per (object, interface) and keeps
 // its number while exported.
 type exportTable struct {
+	dgc     *gc.Table // counts references to every dynamic-id export
 	mu      sync.RWMutex
 	next    uint64
 	byNum   map[uint64]*export
@@ -34,11 +38,13 @@ type exportTable struct {
 }
 
 type export struct {
-	num      uint64
-	skel     *skeleton.Skeleton
-	implicit bool
-	key      exportKey
-	keyed    bool
+	num         uint64
+	it          *iface.Interface
+	skel        *skeleton.Skeleton
+	implicit    bool // exported by being passed, not by Export
+	collectable bool // unexported when its last reference ends
+	key         exportKey
+	keyed       bool
 }
 
 type exportKey struct {
@@ -48,7 +54,8 @@ type exportKey struct {
 
 const maxGone = 4096
 
-func (t *exportTable) init() {
+func (t *exportTable) init(dgc *gc.Table) {
+	t.dgc = dgc
 	t.next = FirstDynamicID
 	t.byNum = make(map[uint64]*export)
 	t.byValue = make(map[exportKey]uint64)
@@ -56,8 +63,9 @@ func (t *exportTable) init() {
 }
 
 // add exports obj as it. id 0 means "pick a number". An object already
-// exported as it keeps its number.
-func (t *exportTable) add(it *iface.Interface, obj any, id uint64, implicit bool) (uint64, error) {
+// exported as it keeps its number. Objects at dynamic ids are reference
+// counted; implicit ones are always collectable.
+func (t *exportTable) add(it *iface.Interface, obj any, id uint64, implicit, collectable bool) (uint64, error) {
 	key, keyed := exportKey{obj, it.Type}, reflect.TypeOf(obj).Comparable()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -79,22 +87,28 @@ func (t *exportTable) add(it *iface.Interface, obj any, id uint64, implicit bool
 	case t.byNum[id] != nil:
 		return 0, fmt.Errorf("objrmi: object id %d is already exported", id)
 	}
-	e := &export{num: id, skel: skel, implicit: implicit, key: key, keyed: keyed}
+	e := &export{num: id, it: it, skel: skel, implicit: implicit, collectable: implicit || collectable, key: key, keyed: keyed}
 	t.byNum[id] = e
 	if keyed {
 		t.byValue[key] = id
 	}
 	delete(t.gone, id)
+	if id >= FirstDynamicID {
+		t.dgc.Track(id, e.collectable)
+	}
 	return id, nil
 }
 
-func (t *exportTable) remove(num uint64, why string) bool {
+// remove unexports num, remembering why. With only set, it removes num
+// only if it is still that export.
+func (t *exportTable) remove(num uint64, only *export, why string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.byNum[num]
-	if e == nil {
+	if e == nil || (only != nil && e != only) {
 		return false
 	}
+	t.dgc.Forget(num)
 	delete(t.byNum, num)
 	if e.keyed {
 		delete(t.byValue, e.key)
@@ -104,6 +118,25 @@ func (t *exportTable) remove(num uint64, why string) bool {
 	}
 	t.gone[num] = why
 	return true
+}
+
+// get returns the export at num, or nil.
+func (t *exportTable) get(num uint64) *export {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.byNum[num]
+}
+
+// all lists the exports, in number order.
+func (t *exportTable) all() []*export {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]*export, 0, len(t.byNum))
+	for _, e := range t.byNum {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *export) int { return cmp.Compare(a.num, b.num) })
+	return out
 }
 
 // lookup returns the skeleton for num, or why there is none.

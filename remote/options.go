@@ -37,13 +37,33 @@ type Options struct {
 	// no earlier deadline. Default 10 s.
 	DialTimeout time.Duration
 
+	// Lease is how long another runtime's references to this runtime's
+	// objects last without renewal; holders renew at half of it. A holder
+	// that dies is forgotten, and objects it alone held are unreferenced,
+	// at most Lease + LeaseCheckInterval after its last renewal. Default
+	// 30 s: renewal then costs each holder one message per 15 s per owner
+	// runtime, however many references it holds.
+	Lease time.Duration
+	// LeaseCheckInterval is how often lapsed leases, ended in-transit
+	// windows and orphaned calls are looked for. Default Lease/20, at most
+	// 1 s.
+	LeaseCheckInterval time.Duration
+	// OrphanGrace is how long a caller whose connection was lost has to
+	// reconnect before the calls it left running here are cancelled with
+	// objerr.ErrOrphaned. Default 10 s.
+	OrphanGrace time.Duration
+	// TransitTimeout is how long a reference inside a message keeps its
+	// object alive while the receiver's dirty is on its way. Default 30 s.
+	TransitTimeout time.Duration
+
 	// Logger receives the runtime's logs. Default: discarded.
 	Logger *slog.Logger
 }
 
 func (o Options) withDefaults() (Options, error) {
 	if o.MaxFrameSize < 0 || o.MaxInflight < 0 || o.HeartbeatInterval < 0 ||
-		o.HeartbeatTimeout < 0 || o.HandshakeTimeout < 0 || o.DialTimeout < 0 {
+		o.HeartbeatTimeout < 0 || o.HandshakeTimeout < 0 || o.DialTimeout < 0 ||
+		o.Lease < 0 || o.LeaseCheckInterval < 0 || o.OrphanGrace < 0 || o.TransitTimeout < 0 {
 		return o, errors.New("objrmi: Options: limits and durations must not be negative")
 	}
 	if o.HandshakeTimeout == 0 {
@@ -51,6 +71,18 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.DialTimeout == 0 {
 		o.DialTimeout = 10 * time.Second
+	}
+	if o.Lease == 0 {
+		o.Lease = 30 * time.Second
+	}
+	if o.LeaseCheckInterval == 0 {
+		o.LeaseCheckInterval = min(max(o.Lease/20, time.Millisecond), time.Second)
+	}
+	if o.OrphanGrace == 0 {
+		o.OrphanGrace = 10 * time.Second
+	}
+	if o.TransitTimeout == 0 {
+		o.TransitTimeout = 30 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

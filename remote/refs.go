@@ -4,30 +4,59 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/google/uuid"
+
+	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/stub"
 )
 
-// EncodeRef turns a remote-interface value into a reference: a stub gives
-// its own reference (so a third runtime can call the owner directly), and
-// a local object is exported implicitly. It implements codec.Refs.
-func (rt *Runtime) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, error) {
-	obj := v.Interface()
-	if s, ok := stub.From(obj); ok {
-		return s.Ref(), nil
-	}
-	num, err := rt.exports.add(it, obj, 0, true)
-	if err != nil {
-		return wire.Ref{}, err
-	}
-	return rt.ref(num, it), nil
+// peerRefs is the reference codec for messages exchanged with one peer
+// runtime. Knowing the peer lets a reference on its way there be pinned
+// for exactly that receiver.
+type peerRefs struct {
+	rt   *Runtime
+	peer uuid.UUID
 }
 
-// DecodeRef turns a reference into a value of the interface: the object
-// itself if it lives here, a stub otherwise. It implements codec.Refs.
-func (rt *Runtime) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, error) {
+// EncodeRef turns a remote-interface value into a reference: a stub gives
+// its own reference (so a third runtime can call the owner directly), and
+// a local object is exported implicitly. Either way the reference stays
+// alive while it travels: a local object is pinned until the peer claims
+// it, a held one is pinned in this runtime's own table.
+func (p *peerRefs) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, error) {
+	rt := p.rt
+	obj := v.Interface()
+	if s, ok := stub.From(obj); ok {
+		ref := s.Ref()
+		if ref.Runtime != p.peer {
+			rt.held.Pin(ref)
+		}
+		return ref, nil
+	}
+	// An implicit export found in the table may be collected before the
+	// pin lands; then it is on its way out, and a fresh export replaces it.
+	for {
+		num, err := rt.exports.add(it, obj, 0, true, false)
+		if err != nil {
+			return wire.Ref{}, err
+		}
+		if num < FirstDynamicID || rt.dgc.Pin(num, p.peer) {
+			return rt.ref(num, it), nil
+		}
+		rt.exports.remove(num, nil, "it was collected")
+	}
+}
+
+// DecodeRef turns a reference into a value of the interface.
+func (p *peerRefs) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, error) {
+	return p.rt.decodeRef(r, it)
+}
+
+// decodeRef returns the object itself if it lives here, a stub otherwise.
+func (rt *Runtime) decodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, error) {
 	if r.Runtime != rt.id {
 		return stub.New(it, *r, rt)
 	}
@@ -40,6 +69,17 @@ func (rt *Runtime) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, e
 		return reflect.Value{}, fmt.Errorf("object %d (%s) does not implement %s", r.Object, obj.Type(), it.Type)
 	}
 	return obj, nil
+}
+
+// Bind implements stub.Runtime: a stub's codec is bound to the owner, and
+// the stub counts as a holder of any reference at a dynamic id. Objects
+// at well-known ids live as long as their runtime and are not counted.
+func (rt *Runtime) Bind(ref wire.Ref) (codec.Refs, func()) {
+	refs := &peerRefs{rt: rt, peer: ref.Runtime}
+	if ref.Object < FirstDynamicID || ref.Runtime == rt.id || ref.Runtime == uuid.Nil {
+		return refs, nil
+	}
+	return refs, rt.held.Hold(ref)
 }
 
 func (rt *Runtime) ref(num uint64, it *iface.Interface) wire.Ref {

@@ -11,10 +11,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/skeleton"
+	"github.com/objrmi/objrmi/refs"
 )
 
 // Runtime is one objrmi endpoint: it owns the objects it exports, the
@@ -33,10 +34,13 @@ type Runtime struct {
 	ln       net.Listener
 	endpoint string
 	codes    objerr.Codes
-	env      skeleton.Env
 
-	exports exportTable
-	conns   connTable
+	exports  exportTable
+	conns    connTable
+	sessions sessionTable
+	dgc      *gc.Table   // who holds this runtime's objects
+	held     *refs.Table // what this runtime holds of others'
+	dgcStats dgcStats
 
 	ctx       context.Context // ends when Close begins; parent of dials
 	cancel    context.CancelCauseFunc
@@ -60,9 +64,15 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		closing: make(chan struct{}),
 	}
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
-	rt.env = skeleton.Env{Refs: rt, Codes: &rt.codes, Logger: rt.log}
-	rt.exports.init()
+	rt.dgc = gc.NewTable(gc.Config{Lease: opts.Lease, Transit: opts.TransitTimeout})
+	rt.held = refs.New(refs.Config{Transit: opts.TransitTimeout, Logger: opts.Logger}, dgcSender{rt})
+	rt.exports.init(rt.dgc)
 	rt.conns.init()
+	rt.sessions.init()
+	if _, err := rt.exports.add(dgcIface, &dgcService{rt}, reservedDGC, false, false); err != nil {
+		rt.cancel(nil)
+		return nil, err
+	}
 	if opts.Listen != "" {
 		ln, err := net.Listen("tcp", opts.Listen)
 		if err != nil {
@@ -77,6 +87,8 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		rt.wg.Add(1)
 		go rt.acceptLoop()
 	}
+	rt.wg.Add(1)
+	go rt.checkLeases()
 	return rt, nil
 }
 
@@ -119,6 +131,7 @@ func (rt *Runtime) Close() error {
 			rt.ln.Close()
 		}
 		rt.conns.killAll(objerr.ErrRuntimeClosing)
+		rt.held.Close()
 	})
 	rt.wg.Wait()
 	return nil
@@ -171,20 +184,14 @@ func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello) *tr
 		nc.Close()
 		return nil
 	}
-	c := transport.New(nc, br, peer, rt.tcfg, rt, func(c *transport.Conn) {
+	s := rt.join(peer.Runtime)
+	c := transport.New(rt.ctx, nc, br, peer, rt.tcfg, s, func(c *transport.Conn) {
 		rt.conns.remove(c)
+		s.leave(c)
 		rt.wg.Done()
 	})
+	s.attach(c)
 	rt.conns.add(c)
+	c.Start()
 	return c
-}
-
-// ServeCall implements transport.Handler: it finds the object and lets
-// its skeleton run the call.
-func (rt *Runtime) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
-	skel, why := rt.exports.lookup(h.Object)
-	if skel == nil {
-		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
-	}
-	return skel.Serve(ctx, h, args, &rt.env)
 }

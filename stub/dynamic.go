@@ -11,19 +11,27 @@ import (
 // type: the server decodes the arguments into its own parameter types and
 // the results come back as plain values (numbers, strings, maps, slices).
 // It is meant for tools: debuggers, CLIs, scripts.
+//
+// A Dynamic counts as a holder of its reference, like a typed stub, until
+// Release or until Go collects it.
 type Dynamic struct {
-	ref wire.Ref
-	rt  Runtime
+	s *Stub
 }
 
 // NewDynamic returns a dynamic handle on ref.
-func NewDynamic(ref wire.Ref, rt Runtime) *Dynamic { return &Dynamic{ref: ref, rt: rt} }
+func NewDynamic(ref wire.Ref, rt Runtime) *Dynamic { return &Dynamic{bind(nil, ref, rt)} }
+
+// Release ends the handle's hold on its reference; see Stub.Release.
+func (dy *Dynamic) Release() { dy.s.Release() }
 
 // Call invokes method with args and returns its results, without the
 // final error, which comes back as err.
 func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any, error) {
+	if err := dy.s.released(); err != nil {
+		return nil, err
+	}
 	var out []any
-	err := call(ctx, dy.rt, &dy.ref, 0, method, func(e *wire.Encoder) error {
+	err := call(ctx, dy.s.rt, &dy.s.ref, 0, method, func(e *wire.Encoder) error {
 		if err := e.EncodeArrayLen(len(args)); err != nil {
 			return err
 		}
@@ -50,7 +58,7 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 	})
 	if err != nil {
 		if e, ok := err.(*objerr.Error); ok && e.Op == "" {
-			e.Op = dy.ref.Iface + "." + method
+			e.Op = dy.s.ref.Iface + "." + method
 		}
 		return nil, err
 	}

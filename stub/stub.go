@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/objrmi/objrmi/internal/codec"
@@ -15,19 +17,70 @@ import (
 )
 
 // Runtime is what a stub needs from the runtime that created it: a
-// connection to the owner of a reference, the reference codec, and the
-// error codes. *remote.Runtime provides it.
+// connection to the owner of a reference, the error codes, and, per
+// reference, the codec for calls to its owner and a count that keeps the
+// owner's object alive. *remote.Runtime provides it.
 type Runtime interface {
-	codec.Refs
 	Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error)
 	Codes() *objerr.Codes
+	// Bind returns the reference codec for calls to ref's owner and, if
+	// the runtime counts references to ref, the function that ends this
+	// stub's count (nil otherwise).
+	Bind(ref wire.Ref) (refs codec.Refs, release func())
 }
 
 // Stub is a client-side handle on one remote object.
 type Stub struct {
-	it  *iface.Interface
-	ref wire.Ref
-	rt  Runtime
+	it   *iface.Interface
+	ref  wire.Ref
+	rt   Runtime
+	refs codec.Refs
+	hold *hold // nil for references the runtime does not count
+}
+
+// hold is a stub's count on its reference. It must not point back at the
+// Stub: it is the argument of the Stub's cleanup.
+type hold struct {
+	release  func()
+	released atomic.Bool
+}
+
+func (h *hold) end() {
+	if !h.released.Swap(true) {
+		h.release()
+	}
+}
+
+// bind makes a stub for ref. When the runtime counts the reference, the
+// count ends at Release or, failing that, when Go's garbage collector
+// reclaims the stub.
+func bind(it *iface.Interface, ref wire.Ref, rt Runtime) *Stub {
+	s := &Stub{it: it, ref: ref, rt: rt}
+	var release func()
+	s.refs, release = rt.Bind(ref)
+	if release != nil {
+		s.hold = &hold{release: release}
+		runtime.AddCleanup(s, (*hold).end, s.hold)
+	}
+	return s
+}
+
+// Release tells the runtime that this stub is no longer used, so the
+// owner may collect the object once no one else holds it. Later calls on
+// the stub fail with objerr.ErrNoSuchObject. Releasing twice is harmless;
+// a stub that is never released is released when Go collects it.
+func (s *Stub) Release() {
+	if s.hold != nil {
+		s.hold.end()
+	}
+}
+
+func (s *Stub) released() error {
+	if s.hold != nil && s.hold.released.Load() {
+		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
+			Reason: fmt.Sprintf("this stub for %s was released", s.ref)}
+	}
+	return nil
 }
 
 // Ref is the reference this stub calls.
@@ -52,11 +105,14 @@ func From(v any) (*Stub, bool) {
 // order) with args, decoding the results into the pointers in results.
 func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any) error {
 	m := s.it.Methods[index]
-	err := call(ctx, s.rt, &s.ref, m.Hash, "", func(e *wire.Encoder) error {
-		return codec.EncodeList(e, m.In, args, s.rt)
-	}, func(d *wire.Decoder) error {
-		return codec.DecodeList(d, m.Out, results, s.rt)
-	})
+	err := s.released()
+	if err == nil {
+		err = call(ctx, s.rt, &s.ref, m.Hash, "", func(e *wire.Encoder) error {
+			return codec.EncodeList(e, m.In, args, s.refs)
+		}, func(d *wire.Decoder) error {
+			return codec.DecodeList(d, m.Out, results, s.refs)
+		})
+	}
 	if err != nil {
 		return annotate(err, m)
 	}
@@ -173,6 +229,11 @@ func New(it *iface.Interface, ref wire.Ref, rt Runtime) (reflect.Value, error) {
 		return reflect.Value{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding,
 			Reason: fmt.Sprintf("no stub for %s: run objstub on it (//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type %s)", it.Type, it.Name)}
 	}
-	s := &Stub{it: it, ref: ref, rt: rt}
-	return reflect.ValueOf(mk.(func(*Stub) any)(s)), nil
+	return reflect.ValueOf(mk.(func(*Stub) any)(bind(it, ref, rt))), nil
+}
+
+// Raw returns a bare Stub for ref that the runtime does not count: for
+// the runtime's own services, whose objects live as long as it does.
+func Raw(it *iface.Interface, ref wire.Ref, rt Runtime) *Stub {
+	return &Stub{it: it, ref: ref, rt: rt}
 }

@@ -51,6 +51,10 @@ type Handler interface {
 	// whose id is h.ID. args is positioned at the argument list and is
 	// only valid until ServeCall returns.
 	ServeCall(ctx context.Context, c *Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer
+	// Lost reports, once, that the connection died. The calls it was
+	// serving keep running: whether they are orphans is the handler's
+	// decision (see CancelInbound).
+	Lost(c *Conn)
 }
 
 // Conn is one live connection to a peer runtime.
@@ -68,10 +72,9 @@ type Conn struct {
 	failOnce   sync.Once
 	err        error // why the conn died; read only after done
 
-	base       context.Context // parent of inbound calls
-	cancelBase context.CancelCauseFunc
-	slots      chan struct{} // one token per inbound call in flight
-	calls      sync.WaitGroup
+	parent context.Context // of inbound calls; outlives the connection
+	slots  chan struct{}   // one token per inbound call in flight
+	calls  sync.WaitGroup
 
 	nextID atomic.Uint64
 
@@ -80,7 +83,7 @@ type Conn struct {
 	mu      sync.Mutex
 	pending map[uint64]*pending
 	inbound map[uint64]context.CancelCauseFunc
-	cancels []uint64 // cancel frames owed to the peer
+	cancels []cancelReq // cancel frames owed to the peer
 }
 
 type pending struct {
@@ -90,15 +93,22 @@ type pending struct {
 	unsent atomic.Bool
 }
 
+type cancelReq struct {
+	id  uint64
+	why wire.CancelReason
+}
+
 var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wire.Frame, 1)} }}
 
-// New starts a connection over nc once the handshake is done. br holds any
-// bytes read past the handshake. onClose runs once, on the reader
-// goroutine, after every goroutine of the Conn has finished.
-func New(nc net.Conn, br *bufio.Reader, peer wire.Hello, cfg Config, h Handler, onClose func(*Conn)) *Conn {
+// New wraps nc in a connection once the handshake is done; Start runs it. br holds any
+// bytes read past the handshake. Inbound calls' contexts derive from
+// parent, not from the connection: losing the connection does not cancel
+// them. onClose runs once, on the reader goroutine, after every goroutine
+// of the Conn has finished, including the calls it was serving.
+func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello, cfg Config, h Handler, onClose func(*Conn)) *Conn {
 	cfg = cfg.WithDefaults()
 	c := &Conn{
-		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, onClose: onClose,
+		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, onClose: onClose, parent: parent,
 		out:        make(chan *wire.Buffer, 256),
 		done:       make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -107,10 +117,13 @@ func New(nc net.Conn, br *bufio.Reader, peer wire.Hello, cfg Config, h Handler, 
 		pending:    make(map[uint64]*pending),
 		inbound:    make(map[uint64]context.CancelCauseFunc),
 	}
-	c.base, c.cancelBase = context.WithCancelCause(context.Background())
+	return c
+}
+
+// Start runs the connection's reader and writer.
+func (c *Conn) Start() {
 	go c.writeLoop()
 	go c.readLoop()
-	return c
 }
 
 // Peer is the hello the other side sent.
@@ -132,17 +145,41 @@ func (c *Conn) Err() error {
 	}
 }
 
-// Kill kills the connection without waiting. Every inbound call's context
-// is cancelled with cause; onClose reports when all goroutines are done.
+// Kill kills the connection without waiting; onClose reports when all
+// goroutines are done. Inbound calls keep running unless the handler
+// cancels them.
 func (c *Conn) Kill(cause error) { c.fail(cause) }
 
 func (c *Conn) fail(err error) {
 	c.failOnce.Do(func() {
 		c.err = err
 		close(c.done)
-		c.cancelBase(err)
 		c.nc.Close()
+		c.handler.Lost(c)
 	})
+}
+
+// CancelInbound cancels, with cause, every call this connection is
+// serving, and reports how many there were.
+func (c *Conn) CancelInbound(cause error) int {
+	c.mu.Lock()
+	cancels := make([]context.CancelCauseFunc, 0, len(c.inbound))
+	for _, cancel := range c.inbound {
+		cancels = append(cancels, cancel)
+	}
+	c.mu.Unlock()
+	for _, cancel := range cancels {
+		cancel(cause)
+	}
+	return len(cancels)
+}
+
+// Inflight counts the calls this connection is serving and the calls it
+// is waiting on.
+func (c *Conn) Inflight() (serving, waiting int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.inbound), len(c.pending)
 }
 
 // Call sends a KindCall buffer and waits for its reply frame, which the
@@ -191,7 +228,11 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 		if f, ok := c.settle(id, p); ok {
 			return f, nil // the reply won the race; the call did complete
 		}
-		c.sendCancel(id)
+		why := wire.CancelCaller
+		if errors.Is(context.Cause(ctx), objerr.ErrOrphaned) {
+			why = wire.CancelOrphaned // the peer's method is an orphan too
+		}
+		c.sendCancel(id, why)
 		return nil, ContextError(objerr.KindOutcomeUnknown, ctx)
 	}
 }
@@ -235,9 +276,9 @@ func ContextError(kind objerr.Kind, ctx context.Context) error {
 
 // sendCancel tells the peer to cancel call id. It never blocks: the id
 // joins a set the writer drains, so a full queue cannot lose it.
-func (c *Conn) sendCancel(id uint64) {
+func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
 	c.mu.Lock()
-	c.cancels = append(c.cancels, id)
+	c.cancels = append(c.cancels, cancelReq{id, why})
 	c.mu.Unlock()
 	select {
 	case c.kick <- struct{}{}:
@@ -326,9 +367,9 @@ func (c *Conn) flush(bw *bufio.Writer, err error) error {
 	cancels := c.cancels
 	c.cancels = nil
 	c.mu.Unlock()
-	for _, id := range cancels {
+	for _, r := range cancels {
 		b := wire.GetBuffer(wire.KindCancel)
-		wire.PutCancel(b, id)
+		wire.PutCancel(b, r.id, r.why)
 		if err := c.write(bw, b); err != nil {
 			return err
 		}
@@ -399,6 +440,7 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 		return c.startCall(f)
 	case wire.KindCancel:
 		id, err := frameID(f)
+		why := wire.CancelReasonOf(f.Body())
 		f.Release()
 		if err != nil {
 			return err
@@ -407,7 +449,11 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 		cancel := c.inbound[id]
 		c.mu.Unlock()
 		if cancel != nil {
-			cancel(objerr.ErrCallerCanceled)
+			cause := objerr.ErrCallerCanceled
+			if why == wire.CancelOrphaned {
+				cause = errUpstreamOrphaned
+			}
+			cancel(cause)
 		}
 		return nil
 	case wire.KindPing:
@@ -418,6 +464,8 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 	f.Release()
 	return fmt.Errorf("unknown frame kind %d", k)
 }
+
+var errUpstreamOrphaned = fmt.Errorf("%w (upstream: the call that made this call was orphaned)", objerr.ErrOrphaned)
 
 // frameID reads the fixed-width call id that follows the kind byte.
 func frameID(f *wire.Frame) (uint64, error) {
@@ -446,7 +494,7 @@ func (c *Conn) startCall(f *wire.Frame) error {
 			Message: fmt.Sprintf("%d calls already in flight on this connection", c.cfg.MaxInflight)}))
 		return nil
 	}
-	ctx, cancel := context.WithCancelCause(c.base)
+	ctx, cancel := context.WithCancelCause(c.parent)
 	stop := context.CancelFunc(func() {})
 	if h.Timeout > 0 {
 		ctx, stop = context.WithTimeout(ctx, time.Duration(h.Timeout))

@@ -40,6 +40,9 @@ const prefixLen = 4
 // after the length prefix, the kind byte and the 0xcf uint64 marker.
 const idOffset = prefixLen + 1 + 1
 
+// idLen is the encoded call id: the 0xcf code and eight bytes.
+const idLen = 9
+
 // ErrFrameTooLarge is returned when a peer announces a frame above the limit.
 var ErrFrameTooLarge = errors.New("objrmi/wire: frame exceeds the size limit")
 

@@ -130,11 +130,31 @@ func ErrorReply(id uint64, code objerr.Code, body *ErrorBody) *Buffer {
 	return b
 }
 
-// PutCancel writes a whole cancel frame for call id.
-func PutCancel(b *Buffer, id uint64) { b.PutID(id) }
+// CancelReason says why a caller gave up on a call, so the callee's
+// context can carry the same cause.
+type CancelReason uint8
 
-// ReadCancel decodes a cancel frame's call id.
-func ReadCancel(d *Decoder) (uint64, error) { return readID(d) }
+// Cancel reasons.
+const (
+	CancelCaller   CancelReason = 0 // the caller cancelled or timed out
+	CancelOrphaned CancelReason = 1 // the caller's own call was orphaned
+)
+
+// PutCancel writes a whole cancel frame for call id: the id, then the
+// reason as one positive fixint.
+func PutCancel(b *Buffer, id uint64, why CancelReason) {
+	b.PutID(id)
+	b.B = append(b.B, byte(why&0x7f))
+}
+
+// CancelReasonOf reads the reason after a cancel frame's id; a frame
+// without one is a plain caller cancel.
+func CancelReasonOf(body []byte) CancelReason {
+	if len(body) > idLen {
+		return CancelReason(body[idLen] & 0x7f)
+	}
+	return CancelCaller
+}
 
 // readID reads the fixed-width call id written by Buffer.PutID; a peer
 // that writes any other form breaks the protocol.

@@ -1,0 +1,52 @@
+package gc
+
+import (
+	"context"
+	"time"
+)
+
+// Service is the remote interface of the DGC object that every runtime
+// exports at a reserved well-known id. Holders call it on the owner; the
+// owner learns who is calling from the connection, never from the
+// message, so a holder can only speak for itself.
+type Service interface {
+	// Dirty records that the caller holds objs and renews its lease.
+	// With no objs it is a plain renewal.
+	Dirty(ctx context.Context, req Dirty) (Grant, error)
+	// Clean records that the caller no longer holds objs.
+	Clean(ctx context.Context, req Clean) error
+}
+
+// Dirty is a holder's "I hold these" message.
+type Dirty struct {
+	Seq     uint64
+	Objects []uint64
+}
+
+// Clean is a holder's "I no longer hold these" message. Strong asks the
+// owner to remember Seq even though it no longer lists the holder, because
+// an earlier dirty of the holder failed and may still arrive.
+type Clean struct {
+	Seq     uint64
+	Objects []uint64
+	Strong  bool
+}
+
+// Grant answers a Dirty.
+type Grant struct {
+	// Lease is how long the holder's references last without renewal.
+	Lease time.Duration
+	// Known is false if the owner had no lease for the caller: it lapsed,
+	// or this is the caller's first dirty. A holder that renews and hears
+	// Known=false must dirty all it holds again.
+	Known bool
+	// Missing are the objects of the request that are no longer exported,
+	// with the reason for each, in request order.
+	Missing []Missing
+}
+
+// Missing names one object a Dirty could not hold, and why.
+type Missing struct {
+	Object uint64
+	Reason string
+}

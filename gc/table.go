@@ -1,0 +1,292 @@
+package gc
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Config times the owner's side. Both durations must be positive.
+type Config struct {
+	// Lease is how long a holder's references last after its last dirty.
+	Lease time.Duration
+	// Transit is how long a reference sent to a peer keeps its object
+	// alive while the peer's dirty is on its way.
+	Transit time.Duration
+}
+
+// Reason says why an object became unreferenced.
+type Reason uint8
+
+// Reasons, in the words "no such object" errors use.
+const (
+	Released  Reason = iota + 1 // its last holder released it
+	Lapsed                      // its last holder's lease lapsed
+	Unclaimed                   // it was sent but the receiver never claimed it
+)
+
+func (r Reason) String() string {
+	switch r {
+	case Released:
+		return "its last holder released it"
+	case Lapsed:
+		return "its last lease lapsed"
+	case Unclaimed:
+		return "it was sent to a runtime that never claimed it"
+	}
+	return fmt.Sprintf("gc.Reason(%d)", r)
+}
+
+// Event reports that an object lost its last reference.
+type Event struct {
+	Object uint64
+	Reason Reason
+}
+
+// Table is the owner's bookkeeping. The zero value is not usable; call
+// NewTable.
+type Table struct {
+	cfg     Config
+	mu      sync.Mutex
+	objects map[uint64]*object
+	holders map[uuid.UUID]*holder
+}
+
+type object struct {
+	collectable bool
+	referenced  bool // has had a holder or pin since it was last unreferenced
+	holders     map[uuid.UUID]struct{}
+	pins        map[uuid.UUID]time.Time // receiver -> end of its in-transit window
+}
+
+type holder struct {
+	expires time.Time
+	held    map[uint64]uint64 // object -> seq of the dirty that added it
+	tombs   map[uint64]tomb   // object -> strong clean, remembered for one lease
+}
+
+type tomb struct {
+	seq   uint64
+	until time.Time
+}
+
+// NewTable returns an empty table.
+func NewTable(cfg Config) *Table {
+	return &Table{cfg: cfg, objects: make(map[uint64]*object), holders: make(map[uuid.UUID]*holder)}
+}
+
+// Lease is the lease the table grants.
+func (t *Table) Lease() time.Duration { return t.cfg.Lease }
+
+// Track starts reference counting for obj. A collectable object is
+// forgotten when it becomes unreferenced.
+func (t *Table) Track(obj uint64, collectable bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.objects[obj] == nil {
+		t.objects[obj] = &object{collectable: collectable, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]time.Time)}
+	}
+}
+
+// Forget stops tracking obj, because it was unexported. Its holders'
+// records go with it; no event is reported.
+func (t *Table) Forget(obj uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o := t.objects[obj]
+	if o == nil {
+		return
+	}
+	for h := range o.holders {
+		if hd := t.holders[h]; hd != nil {
+			delete(hd.held, obj)
+		}
+	}
+	delete(t.objects, obj)
+}
+
+// Pin keeps obj alive while a message carrying it travels to the runtime
+// to, until to's dirty for it arrives or the transit window ends. It
+// reports false if obj is not tracked (never, or no longer: collected).
+func (t *Table) Pin(obj uint64, to uuid.UUID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o := t.objects[obj]
+	if o == nil {
+		return false
+	}
+	until := time.Now().Add(t.cfg.Transit)
+	if until.After(o.pins[to]) {
+		o.pins[to] = until
+	}
+	o.referenced = true
+	return true
+}
+
+// Dirty applies a holder's dirty: it renews the holder's lease and adds
+// the holder to each object of d that is tracked, unless a later clean of
+// the same holder already got there. why names the reason for an object
+// the table does not track.
+func (t *Table) Dirty(from uuid.UUID, d Dirty, why func(obj uint64) string) Grant {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	h, known := t.holders[from]
+	if !known {
+		h = &holder{held: make(map[uint64]uint64), tombs: make(map[uint64]tomb)}
+		t.holders[from] = h
+	}
+	h.expires = now.Add(t.cfg.Lease)
+	g := Grant{Lease: t.cfg.Lease, Known: known}
+	for _, obj := range d.Objects {
+		o := t.objects[obj]
+		if o == nil {
+			g.Missing = append(g.Missing, Missing{Object: obj, Reason: why(obj)})
+			continue
+		}
+		if h.after(obj, d.Seq) {
+			continue // a later message of this holder was applied first
+		}
+		delete(h.tombs, obj)
+		h.held[obj] = d.Seq
+		o.holders[from] = struct{}{}
+		o.referenced = true
+		delete(o.pins, from)
+	}
+	return g
+}
+
+// after reports whether h has applied a message for obj with a sequence
+// number at or past seq.
+func (h *holder) after(obj, seq uint64) bool {
+	if s, ok := h.held[obj]; ok && s >= seq {
+		return true
+	}
+	if tb, ok := h.tombs[obj]; ok && tb.seq >= seq {
+		return true
+	}
+	return false
+}
+
+// Clean applies a holder's clean and returns the objects it left
+// unreferenced.
+func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	h := t.holders[from]
+	if h == nil {
+		if !c.Strong {
+			return nil // nothing held, and no late dirty to guard against
+		}
+		// The holder's lease lapsed, but its failed dirty may still come:
+		// remember the clean for one lease.
+		h = &holder{expires: now, held: make(map[uint64]uint64), tombs: make(map[uint64]tomb)}
+		t.holders[from] = h
+	}
+	var events []Event
+	for _, obj := range c.Objects {
+		if h.after(obj, c.Seq) {
+			continue
+		}
+		delete(h.held, obj)
+		if c.Strong {
+			h.tombs[obj] = tomb{seq: c.Seq, until: now.Add(t.cfg.Lease)}
+		}
+		if o := t.objects[obj]; o != nil {
+			delete(o.holders, from)
+			events = t.settle(obj, o, Released, events)
+		}
+	}
+	return events
+}
+
+// settle reports obj if it has just lost its last reference, and forgets
+// it if it is collectable. Called with t.mu held.
+func (t *Table) settle(obj uint64, o *object, why Reason, events []Event) []Event {
+	if !o.referenced || len(o.holders) > 0 || len(o.pins) > 0 {
+		return events
+	}
+	o.referenced = false
+	if o.collectable {
+		delete(t.objects, obj)
+	}
+	return append(events, Event{Object: obj, Reason: why})
+}
+
+// Expire ends lapsed leases, in-transit windows and remembered cleans. It
+// returns the objects left unreferenced and the holders whose lease
+// lapsed while they still held something.
+func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	for id, h := range t.holders {
+		for obj, tb := range h.tombs {
+			if now.After(tb.until) {
+				delete(h.tombs, obj)
+			}
+		}
+		if !now.After(h.expires) {
+			continue
+		}
+		if len(h.held) > 0 {
+			lapsed = append(lapsed, id)
+		}
+		for obj := range h.held {
+			delete(h.held, obj)
+			if o := t.objects[obj]; o != nil {
+				delete(o.holders, id)
+				events = t.settle(obj, o, Lapsed, events)
+			}
+		}
+		if len(h.tombs) == 0 {
+			delete(t.holders, id)
+		}
+	}
+	for obj, o := range t.objects {
+		expired := false
+		for to, until := range o.pins {
+			if now.After(until) {
+				delete(o.pins, to)
+				expired = true
+			}
+		}
+		if expired {
+			events = t.settle(obj, o, Unclaimed, events)
+		}
+	}
+	return events, lapsed
+}
+
+// Holder is one runtime holding an object, and when its lease ends.
+type Holder struct {
+	Runtime uuid.UUID
+	Expires time.Time
+}
+
+// Object describes one tracked object.
+type Object struct {
+	Collectable bool
+	Holders     []Holder // sorted by runtime id
+	InTransit   int      // receivers whose dirty has not arrived yet
+}
+
+// Inspect describes obj, or reports false if it is not tracked.
+func (t *Table) Inspect(obj uint64) (Object, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o := t.objects[obj]
+	if o == nil {
+		return Object{}, false
+	}
+	info := Object{Collectable: o.collectable, InTransit: len(o.pins)}
+	for id := range o.holders {
+		info.Holders = append(info.Holders, Holder{Runtime: id, Expires: t.holders[id].expires})
+	}
+	slices.SortFunc(info.Holders, func(a, b Holder) int { return slices.Compare(a.Runtime[:], b.Runtime[:]) })
+	return info, true
+}

@@ -1,0 +1,97 @@
+package gc
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func gone(uint64) string { return "gone" }
+
+func TestLateDirtyNeverResurrects(t *testing.T) {
+	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
+	tb.Track(7, true)
+	a := uuid.New()
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	// The clean (seq 3) overtakes a retried dirty (seq 2).
+	ev := tb.Clean(a, Clean{Seq: 3, Objects: []uint64{7}, Strong: true})
+	require.Equal(t, []Event{{Object: 7, Reason: Released}}, ev)
+	g := tb.Dirty(a, Dirty{Seq: 2, Objects: []uint64{7}}, gone)
+	assert.Equal(t, []Missing{{Object: 7, Reason: "gone"}}, g.Missing, "collected objects stay collected")
+
+	tb.Track(8, false)
+	tb.Dirty(a, Dirty{Seq: 4, Objects: []uint64{8}}, gone)
+	tb.Clean(a, Clean{Seq: 6, Objects: []uint64{8}, Strong: true})
+	tb.Dirty(a, Dirty{Seq: 5, Objects: []uint64{8}}, gone)
+	info, ok := tb.Inspect(8)
+	require.True(t, ok)
+	assert.Empty(t, info.Holders, "a late dirty must not bring a cleaned holder back")
+}
+
+func TestLateCleanNeverDropsANewerDirty(t *testing.T) {
+	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
+	tb.Track(7, true)
+	a := uuid.New()
+	tb.Dirty(a, Dirty{Seq: 5, Objects: []uint64{7}}, gone)
+	assert.Empty(t, tb.Clean(a, Clean{Seq: 4, Objects: []uint64{7}}))
+	info, _ := tb.Inspect(7)
+	assert.Len(t, info.Holders, 1)
+}
+
+func TestUnreferencedOnceWhenTheLastHolderLeaves(t *testing.T) {
+	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
+	tb.Track(7, false)
+	a, b := uuid.New(), uuid.New()
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	tb.Dirty(b, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	assert.Empty(t, tb.Clean(a, Clean{Seq: 2, Objects: []uint64{7}}))
+	assert.Equal(t, []Event{{7, Released}}, tb.Clean(b, Clean{Seq: 2, Objects: []uint64{7}}))
+	assert.Empty(t, tb.Clean(b, Clean{Seq: 3, Objects: []uint64{7}}), "reported once")
+	_, ok := tb.Inspect(7)
+	assert.True(t, ok, "a non-collectable object stays tracked")
+}
+
+func TestLeasesLapse(t *testing.T) {
+	tb := NewTable(Config{Lease: 20 * time.Millisecond, Transit: time.Hour})
+	tb.Track(7, true)
+	a := uuid.New()
+	g := tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	assert.False(t, g.Known)
+	assert.True(t, tb.Dirty(a, Dirty{Seq: 2}, gone).Known, "a renewal of a live lease")
+	ev, lapsed := tb.Expire()
+	assert.Empty(t, ev)
+	assert.Empty(t, lapsed)
+	time.Sleep(60 * time.Millisecond)
+	ev, lapsed = tb.Expire()
+	assert.Equal(t, []Event{{7, Lapsed}}, ev)
+	assert.Equal(t, []uuid.UUID{a}, lapsed)
+	assert.False(t, tb.Dirty(a, Dirty{Seq: 3}, gone).Known, "the holder must dirty again")
+}
+
+func TestPinsHoldUntilTheReceiverClaims(t *testing.T) {
+	tb := NewTable(Config{Lease: time.Hour, Transit: 30 * time.Millisecond})
+	tb.Track(7, true)
+	a, b := uuid.New(), uuid.New()
+	require.True(t, tb.Pin(7, a))
+	require.True(t, tb.Pin(7, b))
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	assert.Empty(t, tb.Clean(a, Clean{Seq: 2, Objects: []uint64{7}}), "b's copy is still in transit")
+	time.Sleep(60 * time.Millisecond)
+	ev, _ := tb.Expire()
+	assert.Equal(t, []Event{{7, Unclaimed}}, ev)
+	assert.False(t, tb.Pin(7, a), "a collected object cannot be pinned again")
+}
+
+func TestForget(t *testing.T) {
+	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
+	tb.Track(7, false)
+	a := uuid.New()
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	tb.Forget(7)
+	_, ok := tb.Inspect(7)
+	assert.False(t, ok)
+	assert.Empty(t, tb.Clean(a, Clean{Seq: 2, Objects: []uint64{7}}))
+}

@@ -1,0 +1,224 @@
+package refs
+
+import (
+	"context"
+	"time"
+
+	"github.com/objrmi/objrmi/gc"
+)
+
+// owner is everything this runtime holds from one owner runtime, and the
+// goroutine that talks to that owner's DGC. The fields below Owner are
+// guarded by Table.mu; the goroutine only touches them under it.
+type owner struct {
+	Owner
+	t       *Table
+	entries map[uint64]*entry
+	kick    chan struct{}
+	lease   time.Duration // last granted; 0 until the first grant
+	renewAt time.Time
+	retryAt time.Time // a failed message waits until then
+	backoff time.Duration
+	cleans  []pendingClean
+}
+
+type pendingClean struct {
+	c        gc.Clean
+	attempts int
+}
+
+// wake asks the goroutine to look at the entries again.
+func (o *owner) wake() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// round is the work one pass of the loop found to do.
+type round struct {
+	dirty  []uint64
+	renew  bool
+	cleans []pendingClean
+	wakeAt time.Time
+	done   bool
+}
+
+func (o *owner) loop() {
+	t := o.t
+	defer t.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-o.kick:
+		case <-timer.C:
+		case <-t.ctx.Done():
+			return
+		}
+		if wait := o.retryWait(); wait > 0 {
+			timer.Reset(wait) // a failed message backs off; new work waits with it
+			continue
+		}
+		r := o.plan(time.Now())
+		if r.done {
+			return
+		}
+		o.exchange(r)
+		timer.Reset(o.nextWake(r.wakeAt))
+	}
+}
+
+// plan collects what to send under the lock: dirties for new references,
+// cleans for released ones, and whether the lease is due. It ends the
+// goroutine, and removes the owner, when nothing is held or owed.
+func (o *owner) plan(now time.Time) round {
+	t := o.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var r round
+	var weak, strong []uint64
+	for obj, e := range o.entries {
+		if !e.live(now) {
+			switch e.state {
+			case held:
+				weak = append(weak, obj)
+			case unsure:
+				strong = append(strong, obj)
+			}
+			delete(o.entries, obj)
+			continue
+		}
+		if e.stubs == 0 && (r.wakeAt.IsZero() || e.pinUntil.Before(r.wakeAt)) {
+			r.wakeAt = e.pinUntil
+		}
+		if e.state == fresh || e.state == unsure {
+			r.dirty = append(r.dirty, obj)
+		}
+	}
+	if len(weak) > 0 {
+		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Objects: weak}})
+	}
+	if len(strong) > 0 {
+		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Objects: strong, Strong: true}})
+	}
+	r.cleans, o.cleans = o.cleans, nil
+	r.renew = o.lease > 0 && len(o.entries) > 0 && !now.Before(o.renewAt)
+	if len(o.entries) == 0 && len(r.cleans) == 0 {
+		delete(t.owners, o.Runtime)
+		r.done = true
+	}
+	return r
+}
+
+func (o *owner) retryWait() time.Duration {
+	o.t.mu.Lock()
+	defer o.t.mu.Unlock()
+	return time.Until(o.retryAt)
+}
+
+// nextWake is the time until the earliest of a pin's end, the renewal and
+// a retry.
+func (o *owner) nextWake(pin time.Time) time.Duration {
+	o.t.mu.Lock()
+	defer o.t.mu.Unlock()
+	next := pin
+	consider := func(at time.Time) {
+		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	if o.lease > 0 && len(o.entries) > 0 {
+		consider(o.renewAt)
+	}
+	consider(o.retryAt)
+	if next.IsZero() {
+		return time.Hour // only a kick can bring work
+	}
+	return max(time.Until(next), time.Millisecond)
+}
+
+// exchange sends the round's messages, one at a time, and records the
+// answers.
+func (o *owner) exchange(r round) {
+	t := o.t
+	failed := false
+	if len(r.dirty) > 0 || r.renew {
+		failed = !o.dirty(r.dirty)
+	}
+	for i, pc := range r.cleans {
+		pc.c.Seq = t.seq.Add(1)
+		ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
+		err := t.send.Clean(ctx, o.Owner, pc.c)
+		cancel()
+		if err == nil {
+			continue
+		}
+		failed = true
+		pc.attempts++
+		t.mu.Lock()
+		if pc.attempts < t.cfg.MaxCleans {
+			o.cleans = append(o.cleans, pc)
+		} else {
+			t.cfg.Logger.Info("objrmi: giving up a clean; the owner's lease will lapse instead",
+				"owner", o.Runtime, "objects", len(pc.c.Objects), "err", err)
+		}
+		o.cleans = append(o.cleans, r.cleans[i+1:]...)
+		t.mu.Unlock()
+		break
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if failed {
+		o.backoff = min(max(2*o.backoff, t.cfg.MinBackoff), t.cfg.MaxBackoff)
+		o.retryAt = time.Now().Add(o.backoff)
+	} else {
+		o.backoff, o.retryAt = 0, time.Time{}
+	}
+}
+
+// dirty sends one dirty (a renewal if objs is empty) and reports whether
+// it was answered.
+func (o *owner) dirty(objs []uint64) bool {
+	t := o.t
+	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
+	g, err := t.send.Dirty(ctx, o.Owner, gc.Dirty{Seq: t.seq.Add(1), Objects: objs})
+	cancel()
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		if !notSent(err) {
+			for _, obj := range objs {
+				if e := o.entries[obj]; e != nil {
+					e.state = unsure
+				}
+			}
+		}
+		t.cfg.Logger.Debug("objrmi: dirty failed; will retry", "owner", o.Runtime, "objects", len(objs), "err", err)
+		return false
+	}
+	if !g.Known {
+		// The owner had no lease for us (it lapsed, or this is the
+		// first dirty): everything held must be claimed again.
+		for _, e := range o.entries {
+			if e.state == held {
+				e.state = fresh
+				o.wake()
+			}
+		}
+	}
+	for _, obj := range objs {
+		if e := o.entries[obj]; e != nil {
+			e.state = held
+		}
+	}
+	for _, m := range g.Missing {
+		if e := o.entries[m.Object]; e != nil {
+			e.state, e.reason = missing, m.Reason
+		}
+	}
+	o.lease = g.Lease
+	o.renewAt = now.Add(g.Lease / 2)
+	return true
+}

@@ -1,0 +1,137 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/refs"
+	"github.com/objrmi/objrmi/stub"
+)
+
+// Unreferenced is implemented by exported objects that want to know when
+// no other runtime holds a reference to them any more: the last holder
+// released it, or its lease lapsed. It is called once each time that
+// happens, on its own goroutine, with no lock held.
+type Unreferenced interface {
+	Unreferenced()
+}
+
+var (
+	dgcIface = mustIface[gc.Service]()
+	dgcDirty = dgcIface.ByName("Dirty").Index
+	dgcClean = dgcIface.ByName("Clean").Index
+)
+
+func mustIface[T any]() *iface.Interface {
+	it, err := iface.For[T]()
+	if err != nil {
+		panic(err)
+	}
+	return it
+}
+
+// dgcStats counts the DGC messages this runtime has received as an owner.
+type dgcStats struct {
+	dirty, clean atomic.Uint64
+}
+
+// dgcService is the runtime's DGC object, at the reserved id.
+type dgcService struct{ rt *Runtime }
+
+var errNoCaller = errors.New("objrmi: DGC messages must come from a remote runtime")
+
+func (s *dgcService) Dirty(ctx context.Context, d gc.Dirty) (gc.Grant, error) {
+	from, ok := Caller(ctx)
+	if !ok {
+		return gc.Grant{}, errNoCaller
+	}
+	s.rt.dgcStats.dirty.Add(1)
+	return s.rt.dgc.Dirty(from, d, func(obj uint64) string {
+		_, why := s.rt.exports.lookup(obj)
+		return why
+	}), nil
+}
+
+func (s *dgcService) Clean(ctx context.Context, c gc.Clean) error {
+	from, ok := Caller(ctx)
+	if !ok {
+		return errNoCaller
+	}
+	s.rt.dgcStats.clean.Add(1)
+	s.rt.unreferenced(s.rt.dgc.Clean(from, c))
+	return nil
+}
+
+// dgcSender sends this runtime's dirty and clean messages to owners.
+type dgcSender struct{ rt *Runtime }
+
+func (s dgcSender) service(to refs.Owner) *stub.Stub {
+	return stub.Raw(dgcIface, wire.Ref{Runtime: to.Runtime, Endpoint: to.Endpoint, Object: reservedDGC, Iface: dgcIface.Name}, s.rt)
+}
+
+func (s dgcSender) Dirty(ctx context.Context, to refs.Owner, d gc.Dirty) (gc.Grant, error) {
+	var g gc.Grant
+	err := s.service(to).Invoke(ctx, dgcDirty, []any{d}, []any{&g})
+	return g, err
+}
+
+func (s dgcSender) Clean(ctx context.Context, to refs.Owner, c gc.Clean) error {
+	return s.service(to).Invoke(ctx, dgcClean, []any{c}, nil)
+}
+
+// checkLeases is the runtime's checker: it ends lapsed leases and
+// in-transit windows, and orphans the calls of callers that are gone.
+func (rt *Runtime) checkLeases() {
+	defer rt.wg.Done()
+	tick := time.NewTicker(rt.opts.LeaseCheckInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-rt.closing:
+			return
+		case now := <-tick.C:
+			events, lapsed := rt.dgc.Expire()
+			rt.unreferenced(events)
+			for _, peer := range lapsed {
+				rt.orphan(peer, fmt.Errorf("%w: the lease of runtime %s lapsed", objerr.ErrOrphaned, peer))
+			}
+			rt.orphanLost(now)
+		}
+	}
+}
+
+// unreferenced acts on objects that lost their last reference: a
+// collectable one is unexported, and each gets its Unreferenced call.
+func (rt *Runtime) unreferenced(events []gc.Event) {
+	for _, ev := range events {
+		e := rt.exports.get(ev.Object)
+		if e == nil {
+			continue
+		}
+		if e.collectable {
+			rt.exports.remove(ev.Object, e, "it was collected: "+ev.Reason.String())
+		}
+		rt.log.Debug("objrmi: object unreferenced", "object", ev.Object, "why", ev.Reason.String(), "collected", e.collectable)
+		u, ok := e.skel.Object().(Unreferenced)
+		if !ok {
+			continue
+		}
+		rt.wg.Add(1) // the caller is a goroutine of the runtime, so wg is not idle
+		go func() {
+			defer rt.wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					rt.log.Error("objrmi: Unreferenced panicked", "object", ev.Object, "panic", r)
+				}
+			}()
+			u.Unreferenced()
+		}()
+	}
+}

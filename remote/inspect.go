@@ -1,0 +1,68 @@
+package remote
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/refs"
+)
+
+// Snapshot is what a runtime reports about itself: for tests, tools and
+// the registry. Its lists are copies, ordered for stable printing.
+type Snapshot struct {
+	Runtime  uuid.UUID
+	Endpoint string
+	// Exports are this runtime's objects, with who holds each.
+	Exports []ExportInfo
+	// Held are the references this runtime holds on other runtimes'
+	// objects.
+	Held []refs.Held
+	// Serving counts the calls running here for other runtimes; Waiting
+	// counts this runtime's own calls waiting on replies.
+	Serving, Waiting int
+	// OrphansCancelled counts, since the start, the calls cancelled here
+	// because their caller was gone.
+	OrphansCancelled uint64
+	// DirtyReceived and CleanReceived count the DGC messages received
+	// from holders (a renewal is a dirty).
+	DirtyReceived, CleanReceived uint64
+}
+
+// ExportInfo describes one exported object.
+type ExportInfo struct {
+	Ref         Ref
+	Implicit    bool        // exported by being passed, not by Export
+	Collectable bool        // unexported when its last reference ends
+	Holders     []gc.Holder // runtimes holding it, with their lease expiry
+	InTransit   int         // receivers whose dirty has not arrived yet
+}
+
+// Inspect reports the runtime's exports and their holders, the
+// references it holds, its calls in flight, and its orphan count. The
+// runtime's own DGC object is left out.
+func (rt *Runtime) Inspect() Snapshot {
+	s := Snapshot{
+		Runtime:          rt.id,
+		Endpoint:         rt.endpoint,
+		Held:             rt.held.Snapshot(),
+		OrphansCancelled: rt.sessions.orphans.Load(),
+		DirtyReceived:    rt.dgcStats.dirty.Load(),
+		CleanReceived:    rt.dgcStats.clean.Load(),
+	}
+	for _, e := range rt.exports.all() {
+		if e.num == reservedDGC {
+			continue
+		}
+		info := ExportInfo{Ref: rt.ref(e.num, e.it), Implicit: e.implicit, Collectable: e.collectable}
+		if o, ok := rt.dgc.Inspect(e.num); ok {
+			info.Holders, info.InTransit = o.Holders, o.InTransit
+		}
+		s.Exports = append(s.Exports, info)
+	}
+	for _, c := range rt.conns.snapshot() {
+		in, out := c.Inflight()
+		s.Serving += in
+		s.Waiting += out
+	}
+	return s
+}

@@ -1,0 +1,159 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/objrmi/objrmi/internal/transport"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/skeleton"
+)
+
+// A session is everything this runtime knows about one peer runtime as a
+// caller: its connections, live or still finishing calls, and whether its
+// calls have been orphaned. It serves the calls that arrive on those
+// connections, so each call knows its caller without a lookup.
+type session struct {
+	rt   *Runtime
+	peer uuid.UUID
+	env  skeleton.Env
+
+	// Guarded by sessionTable.mu.
+	conns    map[*transport.Conn]bool // value: still live
+	joining  int                      // connections being started
+	lostAt   time.Time                // when the last live connection died
+	orphaned bool                     // its calls were cancelled since
+}
+
+type sessionTable struct {
+	mu      sync.Mutex
+	byPeer  map[uuid.UUID]*session
+	orphans atomic.Uint64 // calls cancelled as orphans, ever
+}
+
+func (t *sessionTable) init() { t.byPeer = make(map[uuid.UUID]*session) }
+
+// join returns the session for peer, creating it, for a connection about
+// to start; attach must follow.
+func (rt *Runtime) join(peer uuid.UUID) *session {
+	t := &rt.sessions
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.byPeer[peer]
+	if s == nil {
+		s = &session{rt: rt, peer: peer, conns: make(map[*transport.Conn]bool)}
+		s.env = skeleton.Env{Refs: &peerRefs{rt: rt, peer: peer}, Codes: &rt.codes, Logger: rt.log}
+		t.byPeer[peer] = s
+	}
+	s.joining++
+	return s
+}
+
+// attach counts c as the peer's live connection, unless it already died.
+func (s *session) attach(c *transport.Conn) {
+	t := &s.rt.sessions
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s.joining--
+	if _, dead := s.conns[c]; !dead {
+		s.conns[c] = true
+		s.lostAt, s.orphaned = time.Time{}, false
+	}
+}
+
+// Lost implements transport.Handler: the grace period starts when the
+// peer's last live connection dies.
+func (s *session) Lost(c *transport.Conn) {
+	t := &s.rt.sessions
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s.conns[c] = false
+	for _, live := range s.conns {
+		if live {
+			return
+		}
+	}
+	s.lostAt = time.Now()
+}
+
+// leave forgets c once its calls are done, and the session with it when
+// it was the last.
+func (s *session) leave(c *transport.Conn) {
+	t := &s.rt.sessions
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(s.conns, c)
+	if len(s.conns) == 0 && s.joining == 0 && t.byPeer[s.peer] == s {
+		delete(t.byPeer, s.peer)
+	}
+}
+
+type callerKey struct{}
+
+// ServeCall implements transport.Handler: it finds the object and lets
+// its skeleton run the call, with the caller in the context.
+func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
+	rt := s.rt
+	skel, why := rt.exports.lookup(h.Object)
+	if skel == nil {
+		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
+	}
+	return skel.Serve(context.WithValue(ctx, callerKey{}, s), h, args, &s.env)
+}
+
+// Caller returns the identity of the runtime that made the call ctx
+// belongs to, as its connection's handshake stated it, or false outside
+// a remote call.
+func Caller(ctx context.Context) (uuid.UUID, bool) {
+	s, ok := ctx.Value(callerKey{}).(*session)
+	if !ok {
+		return uuid.Nil, false
+	}
+	return s.peer, true
+}
+
+// orphanLost cancels the calls of peers that lost their connection more
+// than the grace period ago and have not come back.
+func (rt *Runtime) orphanLost(now time.Time) {
+	t := &rt.sessions
+	t.mu.Lock()
+	var due []*session
+	for _, s := range t.byPeer {
+		if !s.lostAt.IsZero() && !s.orphaned && now.Sub(s.lostAt) >= rt.opts.OrphanGrace {
+			s.orphaned = true
+			due = append(due, s)
+		}
+	}
+	t.mu.Unlock()
+	for _, s := range due {
+		rt.orphan(s.peer, fmt.Errorf("%w: runtime %s lost its connection and did not come back within the %s grace period",
+			objerr.ErrOrphaned, s.peer, rt.opts.OrphanGrace))
+	}
+}
+
+// orphan cancels, with cause, every call peer has running here.
+func (rt *Runtime) orphan(peer uuid.UUID, cause error) {
+	t := &rt.sessions
+	t.mu.Lock()
+	var conns []*transport.Conn
+	if s := t.byPeer[peer]; s != nil {
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+	}
+	t.mu.Unlock()
+	n := 0
+	for _, c := range conns {
+		n += c.CancelInbound(cause)
+	}
+	if n > 0 {
+		t.orphans.Add(uint64(n))
+		rt.log.Info("objrmi: cancelled orphaned calls", "peer", peer, "calls", n, "cause", cause)
+	}
+}
