@@ -17,6 +17,7 @@ type proxy struct {
 	mu     sync.Mutex
 	conns  []net.Conn
 	frozen chan struct{} // closed while frozen
+	held   chan struct{} // while set, client-to-target bytes wait until it closes
 	wg     sync.WaitGroup
 }
 
@@ -48,12 +49,12 @@ func (p *proxy) accept() {
 		p.conns = append(p.conns, in, out)
 		p.mu.Unlock()
 		p.wg.Add(2)
-		go p.pipe(in, out)
-		go p.pipe(out, in)
+		go p.pipe(in, out, false)
+		go p.pipe(out, in, true)
 	}
 }
 
-func (p *proxy) pipe(dst, src net.Conn) {
+func (p *proxy) pipe(dst, src net.Conn, upstream bool) {
 	defer p.wg.Done()
 	buf := make([]byte, 32<<10)
 	for {
@@ -63,8 +64,11 @@ func (p *proxy) pipe(dst, src net.Conn) {
 			return
 		}
 		p.mu.Lock()
-		frozen := p.frozen
+		frozen, held := p.frozen, p.held
 		p.mu.Unlock()
+		if upstream && held != nil {
+			<-held // delayed, not lost: what a slow network does
+		}
 		if frozen != nil {
 			// Swallow bytes while frozen: the peer looks alive to TCP
 			// but says nothing.
@@ -92,6 +96,24 @@ func (p *proxy) freeze() {
 	p.mu.Lock()
 	p.frozen = make(chan struct{})
 	p.mu.Unlock()
+}
+
+// hold delays every byte from clients to the target until the returned
+// function is called.
+func (p *proxy) hold() (resume func()) {
+	ch := make(chan struct{})
+	p.mu.Lock()
+	p.held = ch
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			p.held = nil
+			p.mu.Unlock()
+			close(ch)
+		})
+	}
 }
 
 func (p *proxy) close() {

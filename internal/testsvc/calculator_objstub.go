@@ -32,41 +32,67 @@ func (s calculatorStub) Div(ctx context.Context, a int64, b int64) (int64, error
 	return r0, err
 }
 
+func (s calculatorStub) Drop(ctx context.Context, name string) error {
+	return s.Invoke(ctx, 2, []any{name}, nil)
+}
+
 func (s calculatorStub) Echo(ctx context.Context, p []byte) ([]byte, error) {
 	var r0 []byte
-	err := s.Invoke(ctx, 2, []any{p}, []any{&r0})
+	err := s.Invoke(ctx, 3, []any{p}, []any{&r0})
+	return r0, err
+}
+
+func (s calculatorStub) Fetch(ctx context.Context, name string) (Counter, error) {
+	var r0 Counter
+	err := s.Invoke(ctx, 4, []any{name}, []any{&r0})
 	return r0, err
 }
 
 func (s calculatorStub) Holder(ctx context.Context, h Holder) (int64, error) {
 	var r0 int64
-	err := s.Invoke(ctx, 3, []any{h}, []any{&r0})
+	err := s.Invoke(ctx, 5, []any{h}, []any{&r0})
 	return r0, err
 }
 
 func (s calculatorStub) IsMine(ctx context.Context, c Counter) (bool, error) {
 	var r0 bool
-	err := s.Invoke(ctx, 4, []any{c}, []any{&r0})
+	err := s.Invoke(ctx, 6, []any{c}, []any{&r0})
 	return r0, err
+}
+
+func (s calculatorStub) Keep(ctx context.Context, name string, k Counter) error {
+	return s.Invoke(ctx, 7, []any{name, k}, nil)
 }
 
 func (s calculatorStub) NewCounter(ctx context.Context, start int64) (Counter, error) {
 	var r0 Counter
-	err := s.Invoke(ctx, 5, []any{start}, []any{&r0})
+	err := s.Invoke(ctx, 8, []any{start}, []any{&r0})
 	return r0, err
 }
 
 func (s calculatorStub) Panic(ctx context.Context, msg string) error {
-	return s.Invoke(ctx, 6, []any{msg}, nil)
+	return s.Invoke(ctx, 9, []any{msg}, nil)
+}
+
+func (s calculatorStub) Relay(ctx context.Context, target Calculator, d time.Duration) (Seen, error) {
+	var r0 Seen
+	err := s.Invoke(ctx, 10, []any{target, d}, []any{&r0})
+	return r0, err
 }
 
 func (s calculatorStub) Subscribe(ctx context.Context, l Listener, n int) error {
-	return s.Invoke(ctx, 7, []any{l, n}, nil)
+	return s.Invoke(ctx, 11, []any{l, n}, nil)
+}
+
+func (s calculatorStub) Use(ctx context.Context, name string, by int64) (int64, error) {
+	var r0 int64
+	err := s.Invoke(ctx, 12, []any{name, by}, []any{&r0})
+	return r0, err
 }
 
 func (s calculatorStub) Wait(ctx context.Context, d time.Duration) (Seen, error) {
 	var r0 Seen
-	err := s.Invoke(ctx, 8, []any{d}, []any{&r0})
+	err := s.Invoke(ctx, 13, []any{d}, []any{&r0})
 	return r0, err
 }
 

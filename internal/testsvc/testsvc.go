@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/objrmi/objrmi/stub"
 )
 
 //go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Calculator,Counter,Listener
@@ -26,6 +28,14 @@ type Calculator interface {
 	IsMine(ctx context.Context, c Counter) (bool, error)
 	Holder(ctx context.Context, h Holder) (int64, error)
 	Subscribe(ctx context.Context, l Listener, n int) error
+	// Keep stores k under name; Use calls it; Drop releases it.
+	Keep(ctx context.Context, name string, k Counter) error
+	Use(ctx context.Context, name string, by int64) (int64, error)
+	Drop(ctx context.Context, name string) error
+	// Fetch returns what Keep stored, once Gate (if set) lets it.
+	Fetch(ctx context.Context, name string) (Counter, error)
+	// Relay calls target.Wait with its own context: one more hop.
+	Relay(ctx context.Context, target Calculator, d time.Duration) (Seen, error)
 }
 
 // Counter is handed out by reference.
@@ -61,6 +71,12 @@ var ErrDivByZero = errors.New("testsvc: division by zero")
 type Calc struct {
 	mu       sync.Mutex
 	counters map[*counter]bool
+	kept     map[string]Counter
+	// Gate, if set before any call, holds each Fetch until a value arrives.
+	Gate chan struct{}
+	// Unreferenced receives the start value of each counter of this Calc
+	// whose Unreferenced method runs.
+	Unreferenced chan int64
 	// Started is signalled when Wait begins, for tests that cancel it.
 	Started chan struct{}
 	// Ended receives what Wait saw when it returns.
@@ -69,7 +85,8 @@ type Calc struct {
 
 // NewCalc returns a ready Calc.
 func NewCalc() *Calc {
-	return &Calc{counters: map[*counter]bool{}, Started: make(chan struct{}, 16), Ended: make(chan Seen, 16)}
+	return &Calc{counters: map[*counter]bool{}, kept: map[string]Counter{},
+		Started: make(chan struct{}, 16), Ended: make(chan Seen, 16), Unreferenced: make(chan int64, 1024)}
 }
 
 func (c *Calc) Add(_ context.Context, a, b int64) (int64, error) { return a + b, nil }
@@ -100,7 +117,7 @@ func (c *Calc) Wait(ctx context.Context, d time.Duration) (Seen, error) {
 }
 
 func (c *Calc) NewCounter(_ context.Context, start int64) (Counter, error) {
-	k := &counter{}
+	k := &counter{owner: c, start: start}
 	k.n.Store(start)
 	c.mu.Lock()
 	c.counters[k] = true
@@ -142,7 +159,64 @@ func (c *Calc) Subscribe(ctx context.Context, l Listener, n int) error {
 	return nil
 }
 
-type counter struct{ n atomic.Int64 }
+func (c *Calc) Keep(_ context.Context, name string, k Counter) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.kept[name] = k
+	return nil
+}
+
+func (c *Calc) Use(ctx context.Context, name string, by int64) (int64, error) {
+	c.mu.Lock()
+	k := c.kept[name]
+	c.mu.Unlock()
+	if k == nil {
+		return 0, fmt.Errorf("nothing kept as %q", name)
+	}
+	return k.Incr(ctx, by)
+}
+
+func (c *Calc) Drop(_ context.Context, name string) error {
+	c.mu.Lock()
+	k := c.kept[name]
+	delete(c.kept, name)
+	c.mu.Unlock()
+	if s, ok := stub.From(k); ok {
+		s.Release()
+	}
+	return nil
+}
+
+func (c *Calc) Fetch(ctx context.Context, name string) (Counter, error) {
+	if c.Gate != nil {
+		select {
+		case <-c.Gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.kept[name], nil
+}
+
+func (c *Calc) Relay(ctx context.Context, target Calculator, d time.Duration) (Seen, error) {
+	return target.Wait(ctx, d)
+}
+
+type counter struct {
+	n     atomic.Int64
+	owner *Calc
+	start int64
+}
+
+// Unreferenced reports the counter's end to its Calc.
+func (k *counter) Unreferenced() {
+	select {
+	case k.owner.Unreferenced <- k.start:
+	default:
+	}
+}
 
 func (k *counter) Incr(_ context.Context, by int64) (int64, error) { return k.n.Add(by), nil }
 func (k *counter) Get(context.Context) (int64, error)              { return k.n.Load(), nil }
