@@ -64,6 +64,7 @@ type object struct {
 
 type holder struct {
 	expires time.Time
+	lapsed  bool              // its lease ended; it holds nothing until it dirties again
 	held    map[uint64]uint64 // object -> seq of the dirty that added it
 	tombs   map[uint64]tomb   // object -> strong clean, remembered for one lease
 }
@@ -81,14 +82,17 @@ func NewTable(cfg Config) *Table {
 // Lease is the lease the table grants.
 func (t *Table) Lease() time.Duration { return t.cfg.Lease }
 
-// Track starts reference counting for obj. A collectable object is
-// forgotten when it becomes unreferenced.
+// Track starts reference counting for obj, or changes whether it is
+// collectable. A collectable object is forgotten when it becomes
+// unreferenced.
 func (t *Table) Track(obj uint64, collectable bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.objects[obj] == nil {
-		t.objects[obj] = &object{collectable: collectable, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]time.Time)}
+	if o := t.objects[obj]; o != nil {
+		o.collectable = collectable
+		return
 	}
+	t.objects[obj] = &object{collectable: collectable, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]time.Time)}
 }
 
 // Forget stops tracking obj, because it was unexported. Its holders'
@@ -128,23 +132,26 @@ func (t *Table) Pin(obj uint64, to uuid.UUID) bool {
 
 // Dirty applies a holder's dirty: it renews the holder's lease and adds
 // the holder to each object of d that is tracked, unless a later clean of
-// the same holder already got there. why names the reason for an object
-// the table does not track.
-func (t *Table) Dirty(from uuid.UUID, d Dirty, why func(obj uint64) string) Grant {
+// the same holder already got there. The objects it does not track come
+// back in Missing, without a reason: the caller knows why, and must not
+// be asked while the table is locked.
+func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := time.Now()
-	h, known := t.holders[from]
-	if !known {
-		h = &holder{held: make(map[uint64]uint64), tombs: make(map[uint64]tomb)}
+	h := t.holders[from]
+	if h == nil {
+		h = &holder{held: make(map[uint64]uint64), tombs: make(map[uint64]tomb), lapsed: true}
 		t.holders[from] = h
 	}
-	h.expires = now.Add(t.cfg.Lease)
-	g := Grant{Lease: t.cfg.Lease, Known: known}
+	// A holder whose lease lapsed lost its references even if its record
+	// lives on for its tombs: it must claim them again.
+	g := Grant{Lease: t.cfg.Lease, Known: !h.lapsed}
+	h.expires, h.lapsed = now.Add(t.cfg.Lease), false
 	for _, obj := range d.Objects {
 		o := t.objects[obj]
 		if o == nil {
-			g.Missing = append(g.Missing, Missing{Object: obj, Reason: why(obj)})
+			g.Missing = append(g.Missing, Missing{Object: obj})
 			continue
 		}
 		if h.after(obj, d.Seq) {
@@ -184,7 +191,7 @@ func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
 		}
 		// The holder's lease lapsed, but its failed dirty may still come:
 		// remember the clean for one lease.
-		h = &holder{expires: now, held: make(map[uint64]uint64), tombs: make(map[uint64]tomb)}
+		h = &holder{expires: now, lapsed: true, held: make(map[uint64]uint64), tombs: make(map[uint64]tomb)}
 		t.holders[from] = h
 	}
 	var events []Event
@@ -230,9 +237,13 @@ func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
 				delete(h.tombs, obj)
 			}
 		}
-		if !now.After(h.expires) {
+		if h.lapsed || !now.After(h.expires) {
+			if h.lapsed && len(h.tombs) == 0 {
+				delete(t.holders, id)
+			}
 			continue
 		}
+		h.lapsed = true
 		if len(h.held) > 0 {
 			lapsed = append(lapsed, id)
 		}

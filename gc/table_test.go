@@ -9,23 +9,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func gone(uint64) string { return "gone" }
 
 func TestLateDirtyNeverResurrects(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
 	tb.Track(7, true)
 	a := uuid.New()
-	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
 	// The clean (seq 3) overtakes a retried dirty (seq 2).
 	ev := tb.Clean(a, Clean{Seq: 3, Objects: []uint64{7}, Strong: true})
 	require.Equal(t, []Event{{Object: 7, Reason: Released}}, ev)
-	g := tb.Dirty(a, Dirty{Seq: 2, Objects: []uint64{7}}, gone)
-	assert.Equal(t, []Missing{{Object: 7, Reason: "gone"}}, g.Missing, "collected objects stay collected")
+	g := tb.Dirty(a, Dirty{Seq: 2, Objects: []uint64{7}})
+	assert.Equal(t, []Missing{{Object: 7}}, g.Missing, "collected objects stay collected")
 
 	tb.Track(8, false)
-	tb.Dirty(a, Dirty{Seq: 4, Objects: []uint64{8}}, gone)
+	tb.Dirty(a, Dirty{Seq: 4, Objects: []uint64{8}})
 	tb.Clean(a, Clean{Seq: 6, Objects: []uint64{8}, Strong: true})
-	tb.Dirty(a, Dirty{Seq: 5, Objects: []uint64{8}}, gone)
+	tb.Dirty(a, Dirty{Seq: 5, Objects: []uint64{8}})
 	info, ok := tb.Inspect(8)
 	require.True(t, ok)
 	assert.Empty(t, info.Holders, "a late dirty must not bring a cleaned holder back")
@@ -35,7 +34,7 @@ func TestLateCleanNeverDropsANewerDirty(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
 	tb.Track(7, true)
 	a := uuid.New()
-	tb.Dirty(a, Dirty{Seq: 5, Objects: []uint64{7}}, gone)
+	tb.Dirty(a, Dirty{Seq: 5, Objects: []uint64{7}})
 	assert.Empty(t, tb.Clean(a, Clean{Seq: 4, Objects: []uint64{7}}))
 	info, _ := tb.Inspect(7)
 	assert.Len(t, info.Holders, 1)
@@ -45,8 +44,8 @@ func TestUnreferencedOnceWhenTheLastHolderLeaves(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
 	tb.Track(7, false)
 	a, b := uuid.New(), uuid.New()
-	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
-	tb.Dirty(b, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
+	tb.Dirty(b, Dirty{Seq: 1, Objects: []uint64{7}})
 	assert.Empty(t, tb.Clean(a, Clean{Seq: 2, Objects: []uint64{7}}))
 	assert.Equal(t, []Event{{7, Released}}, tb.Clean(b, Clean{Seq: 2, Objects: []uint64{7}}))
 	assert.Empty(t, tb.Clean(b, Clean{Seq: 3, Objects: []uint64{7}}), "reported once")
@@ -58,9 +57,9 @@ func TestLeasesLapse(t *testing.T) {
 	tb := NewTable(Config{Lease: 20 * time.Millisecond, Transit: time.Hour})
 	tb.Track(7, true)
 	a := uuid.New()
-	g := tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	g := tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
 	assert.False(t, g.Known)
-	assert.True(t, tb.Dirty(a, Dirty{Seq: 2}, gone).Known, "a renewal of a live lease")
+	assert.True(t, tb.Dirty(a, Dirty{Seq: 2}).Known, "a renewal of a live lease")
 	ev, lapsed := tb.Expire()
 	assert.Empty(t, ev)
 	assert.Empty(t, lapsed)
@@ -68,7 +67,7 @@ func TestLeasesLapse(t *testing.T) {
 	ev, lapsed = tb.Expire()
 	assert.Equal(t, []Event{{7, Lapsed}}, ev)
 	assert.Equal(t, []uuid.UUID{a}, lapsed)
-	assert.False(t, tb.Dirty(a, Dirty{Seq: 3}, gone).Known, "the holder must dirty again")
+	assert.False(t, tb.Dirty(a, Dirty{Seq: 3}).Known, "the holder must dirty again")
 }
 
 func TestPinsHoldUntilTheReceiverClaims(t *testing.T) {
@@ -77,7 +76,7 @@ func TestPinsHoldUntilTheReceiverClaims(t *testing.T) {
 	a, b := uuid.New(), uuid.New()
 	require.True(t, tb.Pin(7, a))
 	require.True(t, tb.Pin(7, b))
-	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
 	assert.Empty(t, tb.Clean(a, Clean{Seq: 2, Objects: []uint64{7}}), "b's copy is still in transit")
 	time.Sleep(60 * time.Millisecond)
 	ev, _ := tb.Expire()
@@ -89,9 +88,31 @@ func TestForget(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
 	tb.Track(7, false)
 	a := uuid.New()
-	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}}, gone)
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
 	tb.Forget(7)
 	_, ok := tb.Inspect(7)
 	assert.False(t, ok)
 	assert.Empty(t, tb.Clean(a, Clean{Seq: 2, Objects: []uint64{7}}))
+}
+
+// A holder whose lease lapsed is not known again just because the owner
+// kept its record for a strong clean's tombstone.
+func TestLapsedHolderWithTombsMustClaimAgain(t *testing.T) {
+	tb := NewTable(Config{Lease: 20 * time.Millisecond, Transit: time.Hour})
+	tb.Track(7, false)
+	tb.Track(8, false)
+	a := uuid.New()
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7, 8}})
+	tb.Clean(a, Clean{Seq: 2, Objects: []uint64{8}, Strong: true})
+	time.Sleep(30 * time.Millisecond)
+	_, lapsed := tb.Expire()
+	require.Equal(t, []uuid.UUID{a}, lapsed)
+	assert.False(t, tb.Dirty(a, Dirty{Seq: 3}).Known)
+
+	b := uuid.New() // and a strong clean after the lapse does not revive it
+	tb.Dirty(b, Dirty{Seq: 1, Objects: []uint64{7}})
+	time.Sleep(30 * time.Millisecond)
+	tb.Expire()
+	tb.Clean(b, Clean{Seq: 2, Objects: []uint64{8}, Strong: true})
+	assert.False(t, tb.Dirty(b, Dirty{Seq: 3}).Known)
 }

@@ -96,11 +96,13 @@ func (o *owner) plan(now time.Time) round {
 			r.dirty = append(r.dirty, obj)
 		}
 	}
+	// A clean's number is fixed now, not when it is (re)sent: a dirty for
+	// the same object made later must outrank it even if it overtakes it.
 	if len(weak) > 0 {
-		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Objects: weak}})
+		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Seq: t.seq.Add(1), Objects: weak}})
 	}
 	if len(strong) > 0 {
-		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Objects: strong, Strong: true}})
+		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Seq: t.seq.Add(1), Objects: strong, Strong: true}})
 	}
 	r.cleans, o.cleans = o.cleans, nil
 	r.renew = o.lease > 0 && len(o.entries) > 0 && !now.Before(o.renewAt)
@@ -147,7 +149,6 @@ func (o *owner) exchange(r round) {
 		failed = !o.dirty(r.dirty)
 	}
 	for i, pc := range r.cleans {
-		pc.c.Seq = t.seq.Add(1)
 		ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
 		err := t.send.Clean(ctx, o.Owner, pc.c)
 		cancel()

@@ -53,10 +53,15 @@ func (s *dgcService) Dirty(ctx context.Context, d gc.Dirty) (gc.Grant, error) {
 		return gc.Grant{}, errNoCaller
 	}
 	s.rt.dgcStats.dirty.Add(1)
-	return s.rt.dgc.Dirty(from, d, func(obj uint64) string {
-		_, why := s.rt.exports.lookup(obj)
-		return why
-	}), nil
+	g := s.rt.dgc.Dirty(from, d)
+	for i, m := range g.Missing {
+		if _, why := s.rt.exports.lookup(m.Object); why != "" {
+			g.Missing[i].Reason = why
+		} else {
+			g.Missing[i].Reason = fmt.Sprintf("object %d is gone: it is being collected", m.Object)
+		}
+	}
+	return g, nil
 }
 
 func (s *dgcService) Clean(ctx context.Context, c gc.Clean) error {

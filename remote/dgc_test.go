@@ -286,3 +286,24 @@ func TestOrphanCancellationCrossesHops(t *testing.T) {
 	assert.Contains(t, seen.Cause, objerr.ErrOrphaned.Error(), "C learns that its caller's caller is gone")
 	require.Eventually(t, func() bool { return b.Inspect().OrphansCancelled == 1 }, 10*time.Second, 5*time.Millisecond)
 }
+
+// Exporting an object that was so far only passed by reference makes it
+// an explicit export: it is no longer collected when its holders go.
+func TestExportAfterImplicitExportIsExplicit(t *testing.T) {
+	srv, impl := dgcServer(t, time.Minute)
+	cli := newRuntime(t, remote.Options{})
+	k, err := dialCalc(t, cli, srv.Endpoint()).NewCounter(ctxT(t), 3)
+	require.NoError(t, err)
+	ref, _ := remote.RefOf(k)
+	waitHolders(t, srv, ref, 1)
+	local, err := remote.StubOf[testsvc.Counter](srv, ref) // the server's own object
+	require.NoError(t, err)
+	again, err := remote.Export[testsvc.Counter](srv, local)
+	require.NoError(t, err)
+	assert.Equal(t, ref, again)
+	assert.False(t, mustExport(t, srv, ref).Implicit)
+
+	remote.Release(k)
+	unreferenced(t, impl, 10*time.Second)
+	mustExport(t, srv, ref)
+}

@@ -71,6 +71,12 @@ func (t *exportTable) add(it *iface.Interface, obj any, id uint64, implicit, col
 	defer t.mu.Unlock()
 	if keyed {
 		if num, ok := t.byValue[key]; ok && (id == 0 || id == num) {
+			if e := t.byNum[num]; e.implicit && !implicit {
+				// The user exports what was only passed so far: it now
+				// lives by the user's choice, not by its references.
+				e.implicit, e.collectable = false, collectable
+				t.dgc.Track(num, collectable)
+			}
 			return num, nil
 		}
 	}
@@ -110,7 +116,7 @@ func (t *exportTable) remove(num uint64, only *export, why string) bool {
 	}
 	t.dgc.Forget(num)
 	delete(t.byNum, num)
-	if e.keyed {
+	if e.keyed && t.byValue[e.key] == num {
 		delete(t.byValue, e.key)
 	}
 	if len(t.gone) >= maxGone {
@@ -118,6 +124,17 @@ func (t *exportTable) remove(num uint64, only *export, why string) bool {
 	}
 	t.gone[num] = why
 	return true
+}
+
+// unlist stops num being found by value, so the next implicit export of
+// the same object gets a fresh number. The export itself stays until the
+// runtime removes it.
+func (t *exportTable) unlist(num uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := t.byNum[num]; e != nil && e.keyed && t.byValue[e.key] == num {
+		delete(t.byValue, e.key)
+	}
 }
 
 // get returns the export at num, or nil.

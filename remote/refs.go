@@ -36,8 +36,9 @@ func (p *peerRefs) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, er
 		}
 		return ref, nil
 	}
-	// An implicit export found in the table may be collected before the
-	// pin lands; then it is on its way out, and a fresh export replaces it.
+	// An export found in the table may have been collected just before
+	// the pin: it is on its way out (the runtime removes it and calls its
+	// Unreferenced), and a fresh export replaces it.
 	for {
 		num, err := rt.exports.add(it, obj, 0, true, false)
 		if err != nil {
@@ -46,7 +47,7 @@ func (p *peerRefs) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, er
 		if num < FirstDynamicID || rt.dgc.Pin(num, p.peer) {
 			return rt.ref(num, it), nil
 		}
-		rt.exports.remove(num, nil, "it was collected")
+		rt.exports.unlist(num)
 	}
 }
 

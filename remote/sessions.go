@@ -137,14 +137,18 @@ func (rt *Runtime) orphanLost(now time.Time) {
 	}
 }
 
-// orphan cancels, with cause, every call peer has running here.
+// orphan cancels, with cause, the calls peer has running here over
+// connections that are gone. Calls on a live connection are not orphans:
+// their caller is demonstrably there to receive the reply.
 func (rt *Runtime) orphan(peer uuid.UUID, cause error) {
 	t := &rt.sessions
 	t.mu.Lock()
 	var conns []*transport.Conn
 	if s := t.byPeer[peer]; s != nil {
-		for c := range s.conns {
-			conns = append(conns, c)
+		for c, live := range s.conns {
+			if !live {
+				conns = append(conns, c)
+			}
 		}
 	}
 	t.mu.Unlock()

@@ -2,6 +2,7 @@ package stub
 
 import (
 	"context"
+	"runtime"
 
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
@@ -56,9 +57,14 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 		}
 		return nil
 	})
+	// The handle must count as held until the call is served, even if
+	// the caller drops it the moment Call begins.
+	runtime.KeepAlive(dy)
 	if err != nil {
 		if e, ok := err.(*objerr.Error); ok && e.Op == "" {
-			e.Op = dy.s.ref.Iface + "." + method
+			cp := *e // shared errors are never mutated; see annotate
+			cp.Op = dy.s.ref.Iface + "." + method
+			err = &cp
 		}
 		return nil, err
 	}

@@ -112,6 +112,7 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 		}, func(d *wire.Decoder) error {
 			return codec.DecodeList(d, m.Out, results, s.refs)
 		})
+		runtime.KeepAlive(s) // counted as held until the call is served
 	}
 	if err != nil {
 		return annotate(err, m)
@@ -120,12 +121,15 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 }
 
 // annotate names the call in the error and, for a signature mismatch,
-// adds this side's signature next to the server's.
+// adds this side's signature next to the server's. It works on a copy:
+// one error value can reach several callers (a dial that failed them all).
 func annotate(err error, m *iface.Method) error {
-	e, ok := err.(*objerr.Error)
+	orig, ok := err.(*objerr.Error)
 	if !ok {
 		return err
 	}
+	e := new(objerr.Error)
+	*e = *orig
 	if e.Op == "" {
 		e.Op = m.Op
 	}
