@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-
 func TestLateDirtyNeverResurrects(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
 	tb.Track(7, true)
