@@ -21,6 +21,9 @@ type Service interface {
 type Dirty struct {
 	Seq     uint64
 	Objects []uint64
+	// Pins, parallel to Objects, claims the in-transit pin that came with
+	// each reference (0 for none).
+	Pins []uint64
 }
 
 // Clean is a holder's "I no longer hold these" message. Strong asks the

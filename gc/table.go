@@ -59,7 +59,15 @@ type object struct {
 	collectable bool
 	referenced  bool // has had a holder or pin since it was last unreferenced
 	holders     map[uuid.UUID]struct{}
-	pins        map[uuid.UUID]time.Time // receiver -> end of its in-transit window
+	pins        map[uuid.UUID]pin // by receiver
+	lastPin     uint64            // numbers this object's pins
+}
+
+// pin is an in-transit window: the latest message that carried the object
+// to one receiver, and until when it keeps the object alive.
+type pin struct {
+	num   uint64
+	until time.Time
 }
 
 type holder struct {
@@ -92,7 +100,7 @@ func (t *Table) Track(obj uint64, collectable bool) {
 		o.collectable = collectable
 		return
 	}
-	t.objects[obj] = &object{collectable: collectable, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]time.Time)}
+	t.objects[obj] = &object{collectable: collectable, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]pin)}
 }
 
 // Forget stops tracking obj, because it was unexported. Its holders'
@@ -113,21 +121,22 @@ func (t *Table) Forget(obj uint64) {
 }
 
 // Pin keeps obj alive while a message carrying it travels to the runtime
-// to, until to's dirty for it arrives or the transit window ends. It
-// reports false if obj is not tracked (never, or no longer: collected).
-func (t *Table) Pin(obj uint64, to uuid.UUID) bool {
+// to, until the transit window ends or to's dirty claims the pin by its
+// number. Only the latest pin for a receiver can be claimed: a dirty
+// prompted by an earlier message (or by a third runtime) leaves a later
+// message's pin in place, to expire. It returns the pin's number, or
+// false if obj is not tracked (never, or no longer: collected).
+func (t *Table) Pin(obj uint64, to uuid.UUID) (uint64, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	o := t.objects[obj]
 	if o == nil {
-		return false
+		return 0, false
 	}
-	until := time.Now().Add(t.cfg.Transit)
-	if until.After(o.pins[to]) {
-		o.pins[to] = until
-	}
+	o.lastPin++
+	o.pins[to] = pin{num: o.lastPin, until: time.Now().Add(t.cfg.Transit)}
 	o.referenced = true
-	return true
+	return o.lastPin, true
 }
 
 // Dirty applies a holder's dirty: it renews the holder's lease and adds
@@ -148,11 +157,14 @@ func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 	// lives on for its tombs: it must claim them again.
 	g := Grant{Lease: t.cfg.Lease, Known: !h.lapsed}
 	h.expires, h.lapsed = now.Add(t.cfg.Lease), false
-	for _, obj := range d.Objects {
+	for i, obj := range d.Objects {
 		o := t.objects[obj]
 		if o == nil {
 			g.Missing = append(g.Missing, Missing{Object: obj})
 			continue
+		}
+		if i < len(d.Pins) && d.Pins[i] != 0 && o.pins[from].num == d.Pins[i] {
+			delete(o.pins, from)
 		}
 		if h.after(obj, d.Seq) {
 			continue // a later message of this holder was applied first
@@ -161,7 +173,6 @@ func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 		h.held[obj] = d.Seq
 		o.holders[from] = struct{}{}
 		o.referenced = true
-		delete(o.pins, from)
 	}
 	return g
 }
@@ -260,8 +271,8 @@ func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
 	}
 	for obj, o := range t.objects {
 		expired := false
-		for to, until := range o.pins {
-			if now.After(until) {
+		for to, p := range o.pins {
+			if now.After(p.until) {
 				delete(o.pins, to)
 				expired = true
 			}

@@ -73,14 +73,17 @@ func TestPinsHoldUntilTheReceiverClaims(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: 30 * time.Millisecond})
 	tb.Track(7, true)
 	a, b := uuid.New(), uuid.New()
-	require.True(t, tb.Pin(7, a))
-	require.True(t, tb.Pin(7, b))
-	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
+	pa, ok := tb.Pin(7, a)
+	require.True(t, ok)
+	_, ok = tb.Pin(7, b)
+	require.True(t, ok)
+	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}, Pins: []uint64{pa}})
 	assert.Empty(t, tb.Clean(a, Clean{Seq: 2, Objects: []uint64{7}}), "b's copy is still in transit")
 	time.Sleep(60 * time.Millisecond)
 	ev, _ := tb.Expire()
 	assert.Equal(t, []Event{{7, Unclaimed}}, ev)
-	assert.False(t, tb.Pin(7, a), "a collected object cannot be pinned again")
+	_, ok = tb.Pin(7, a)
+	assert.False(t, ok, "a collected object cannot be pinned again")
 }
 
 func TestForget(t *testing.T) {
@@ -114,4 +117,18 @@ func TestLapsedHolderWithTombsMustClaimAgain(t *testing.T) {
 	tb.Expire()
 	tb.Clean(b, Clean{Seq: 2, Objects: []uint64{8}, Strong: true})
 	assert.False(t, tb.Dirty(b, Dirty{Seq: 3}).Known)
+}
+
+// A receiver's dirty claims only the pin of the message that prompted it:
+// a second message still on its way keeps the object alive.
+func TestDirtyClaimsOnlyItsOwnPin(t *testing.T) {
+	tb := NewTable(Config{Lease: time.Hour, Transit: 30 * time.Millisecond})
+	tb.Track(7, true)
+	r := uuid.New()
+	first, _ := tb.Pin(7, r)
+	second, _ := tb.Pin(7, r)
+	tb.Dirty(r, Dirty{Seq: 1, Objects: []uint64{7}, Pins: []uint64{first}})
+	assert.Empty(t, tb.Clean(r, Clean{Seq: 2, Objects: []uint64{7}}), "the second message is still in transit")
+	tb.Dirty(r, Dirty{Seq: 3, Objects: []uint64{7}, Pins: []uint64{second}})
+	assert.Equal(t, []Event{{7, Released}}, tb.Clean(r, Clean{Seq: 4, Objects: []uint64{7}}))
 }

@@ -38,6 +38,7 @@ func (o *owner) wake() {
 // round is the work one pass of the loop found to do.
 type round struct {
 	dirty  []uint64
+	pins   []uint64 // parallel to dirty
 	renew  bool
 	cleans []pendingClean
 	wakeAt time.Time
@@ -94,6 +95,7 @@ func (o *owner) plan(now time.Time) round {
 		}
 		if e.state == fresh || e.state == unsure {
 			r.dirty = append(r.dirty, obj)
+			r.pins = append(r.pins, e.pin)
 		}
 	}
 	// A clean's number is fixed now, not when it is (re)sent: a dirty for
@@ -146,7 +148,7 @@ func (o *owner) exchange(r round) {
 	t := o.t
 	failed := false
 	if len(r.dirty) > 0 || r.renew {
-		failed = !o.dirty(r.dirty)
+		failed = !o.dirty(r.dirty, r.pins)
 	}
 	for i, pc := range r.cleans {
 		ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
@@ -180,10 +182,10 @@ func (o *owner) exchange(r round) {
 
 // dirty sends one dirty (a renewal if objs is empty) and reports whether
 // it was answered.
-func (o *owner) dirty(objs []uint64) bool {
+func (o *owner) dirty(objs, pins []uint64) bool {
 	t := o.t
 	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
-	g, err := t.send.Dirty(ctx, o.Owner, gc.Dirty{Seq: t.seq.Add(1), Objects: objs})
+	g, err := t.send.Dirty(ctx, o.Owner, gc.Dirty{Seq: t.seq.Add(1), Objects: objs, Pins: pins})
 	cancel()
 	now := time.Now()
 	t.mu.Lock()

@@ -90,6 +90,7 @@ type entry struct {
 	pinUntil time.Time
 	state    state
 	reason   string // why the owner says it is missing
+	pin      uint64 // the owner's in-transit pin that the next dirty claims
 }
 
 func (e *entry) live(now time.Time) bool { return e.stubs > 0 || now.Before(e.pinUntil) }
@@ -122,8 +123,12 @@ func (t *Table) Hold(ref wire.Ref) (release func()) {
 	e := o.entries[ref.Object]
 	if e == nil {
 		e = &entry{ref: ref}
+		e.ref.Pin = 0
 		o.entries[ref.Object] = e
 		o.wake()
+	}
+	if e.state == fresh && ref.Pin != 0 {
+		e.pin = ref.Pin // the dirty to come claims the owner's latest pin
 	}
 	e.stubs++
 	var once atomic.Bool

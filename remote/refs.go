@@ -44,8 +44,13 @@ func (p *peerRefs) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, er
 		if err != nil {
 			return wire.Ref{}, err
 		}
-		if num < FirstDynamicID || rt.dgc.Pin(num, p.peer) {
+		if num < FirstDynamicID {
 			return rt.ref(num, it), nil
+		}
+		if pin, ok := rt.dgc.Pin(num, p.peer); ok {
+			ref := rt.ref(num, it)
+			ref.Pin = pin
+			return ref, nil
 		}
 		rt.exports.unlist(num)
 	}

@@ -55,9 +55,10 @@ func (h *hold) end() {
 // count ends at Release or, failing that, when Go's garbage collector
 // reclaims the stub.
 func bind(it *iface.Interface, ref wire.Ref, rt Runtime) *Stub {
-	s := &Stub{it: it, ref: ref, rt: rt}
 	var release func()
-	s.refs, release = rt.Bind(ref)
+	refs, release := rt.Bind(ref) // sees the owner's pin, if any
+	ref.Pin = 0
+	s := &Stub{it: it, ref: ref, rt: rt, refs: refs}
 	if release != nil {
 		s.hold = &hold{release: release}
 		runtime.AddCleanup(s, (*hold).end, s.hold)

@@ -177,6 +177,10 @@ type Ref struct {
 	Endpoint string // host:port of the owner, "" if it has no listener
 	Object   uint64
 	Iface    string
+	// Pin is set only while the reference travels inside a message from
+	// its owner: the number of the owner's in-transit pin, which the
+	// receiver's dirty claims. References users see have it zero.
+	Pin uint64
 }
 
 func (r Ref) String() string {
@@ -187,9 +191,13 @@ func (r Ref) String() string {
 	return fmt.Sprintf("%s@%s/%s#%d", r.Iface, ep, r.Runtime, r.Object)
 }
 
-// PutRef appends r as a 4-element array.
+// PutRef appends r as a 4-element array, or 5 with a pin.
 func PutRef(e *Encoder, r *Ref) error {
-	if err := e.EncodeArrayLen(4); err != nil {
+	n := 4
+	if r.Pin != 0 {
+		n = 5
+	}
+	if err := e.EncodeArrayLen(n); err != nil {
 		return err
 	}
 	if err := e.EncodeBytes(r.Runtime[:]); err != nil {
@@ -201,7 +209,10 @@ func PutRef(e *Encoder, r *Ref) error {
 	if err := e.EncodeUint(r.Object); err != nil {
 		return err
 	}
-	return e.EncodeString(r.Iface)
+	if err := e.EncodeString(r.Iface); err != nil || r.Pin == 0 {
+		return err
+	}
+	return e.EncodeUint(r.Pin)
 }
 
 // ReadRef decodes a reference written by PutRef.
@@ -210,8 +221,8 @@ func ReadRef(d *Decoder, r *Ref) error {
 	if err != nil {
 		return err
 	}
-	if n != 4 {
-		return fmt.Errorf("objrmi/wire: reference has %d fields, want 4", n)
+	if n != 4 && n != 5 {
+		return fmt.Errorf("objrmi/wire: reference has %d fields, want 4 or 5", n)
 	}
 	id, err := d.BoundedBytes()
 	if err != nil {
@@ -226,6 +237,12 @@ func ReadRef(d *Decoder, r *Ref) error {
 	if r.Object, err = d.DecodeUint64(); err != nil {
 		return err
 	}
-	r.Iface, err = d.BoundedString()
+	if r.Iface, err = d.BoundedString(); err != nil {
+		return err
+	}
+	r.Pin = 0
+	if n == 5 {
+		r.Pin, err = d.DecodeUint64()
+	}
 	return err
 }
