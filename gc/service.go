@@ -33,6 +33,9 @@ type Clean struct {
 	Seq     uint64
 	Objects []uint64
 	Strong  bool
+	// Pins, parallel to Objects (or empty), releases the in-transit pin
+	// of a reference the holder let go before its dirty was sent.
+	Pins []uint64
 }
 
 // Grant answers a Dirty.

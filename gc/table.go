@@ -196,26 +196,28 @@ func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
 	defer t.mu.Unlock()
 	now := time.Now()
 	h := t.holders[from]
-	if h == nil {
-		if !c.Strong {
-			return nil // nothing held, and no late dirty to guard against
-		}
+	if h == nil && c.Strong {
 		// The holder's lease lapsed, but its failed dirty may still come:
 		// remember the clean for one lease.
 		h = &holder{expires: now, lapsed: true, held: make(map[uint64]uint64), tombs: make(map[uint64]tomb)}
 		t.holders[from] = h
 	}
 	var events []Event
-	for _, obj := range c.Objects {
-		if h.after(obj, c.Seq) {
-			continue
+	for i, obj := range c.Objects {
+		o := t.objects[obj]
+		if o != nil && i < len(c.Pins) && c.Pins[i] != 0 && o.pins[from].num == c.Pins[i] {
+			delete(o.pins, from)
 		}
-		delete(h.held, obj)
-		if c.Strong {
-			h.tombs[obj] = tomb{seq: c.Seq, until: now.Add(t.cfg.Lease)}
+		if h != nil && !h.after(obj, c.Seq) {
+			delete(h.held, obj)
+			if c.Strong {
+				h.tombs[obj] = tomb{seq: c.Seq, until: now.Add(t.cfg.Lease)}
+			}
+			if o != nil {
+				delete(o.holders, from)
+			}
 		}
-		if o := t.objects[obj]; o != nil {
-			delete(o.holders, from)
+		if o != nil {
 			events = t.settle(obj, o, Released, events)
 		}
 	}

@@ -132,3 +132,14 @@ func TestDirtyClaimsOnlyItsOwnPin(t *testing.T) {
 	tb.Dirty(r, Dirty{Seq: 3, Objects: []uint64{7}, Pins: []uint64{second}})
 	assert.Equal(t, []Event{{7, Released}}, tb.Clean(r, Clean{Seq: 4, Objects: []uint64{7}}))
 }
+
+// A holder that lets go of a reference before its dirty went out releases
+// the owner's pin with its clean: no wait for the transit window.
+func TestCleanReleasesAnUnclaimedPin(t *testing.T) {
+	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
+	tb.Track(7, true)
+	r := uuid.New()
+	p, _ := tb.Pin(7, r)
+	assert.Empty(t, tb.Clean(r, Clean{Seq: 1, Objects: []uint64{7}, Pins: []uint64{p + 1}}), "not its pin")
+	assert.Equal(t, []Event{{7, Released}}, tb.Clean(r, Clean{Seq: 2, Objects: []uint64{7}, Pins: []uint64{p}}))
+}

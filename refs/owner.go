@@ -78,13 +78,16 @@ func (o *owner) plan(now time.Time) round {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var r round
-	var weak, strong []uint64
+	var weak, weakPins, strong []uint64
 	for obj, e := range o.entries {
 		if !e.live(now) {
-			switch e.state {
-			case held:
+			switch {
+			case e.state == held, e.state == fresh && e.pin != 0:
+				// A reference let go before its dirty was sent still
+				// releases the owner's pin, rather than leave it to expire.
 				weak = append(weak, obj)
-			case unsure:
+				weakPins = append(weakPins, e.pin)
+			case e.state == unsure:
 				strong = append(strong, obj)
 			}
 			delete(o.entries, obj)
@@ -101,7 +104,7 @@ func (o *owner) plan(now time.Time) round {
 	// A clean's number is fixed now, not when it is (re)sent: a dirty for
 	// the same object made later must outrank it even if it overtakes it.
 	if len(weak) > 0 {
-		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Seq: t.seq.Add(1), Objects: weak}})
+		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Seq: t.seq.Add(1), Objects: weak, Pins: weakPins}})
 	}
 	if len(strong) > 0 {
 		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Seq: t.seq.Add(1), Objects: strong, Strong: true}})

@@ -307,3 +307,17 @@ func TestExportAfterImplicitExportIsExplicit(t *testing.T) {
 	unreferenced(t, impl, 10*time.Second)
 	mustExport(t, srv, ref)
 }
+
+// A stub released at once, perhaps before its dirty went out, still ends
+// the object promptly rather than after the transit window.
+func TestReleaseAtOnceIsPrompt(t *testing.T) {
+	srv, impl := dgcServer(t, time.Minute) // transit window: 10 s
+	cli := newRuntime(t, remote.Options{})
+	calc := dialCalc(t, cli, srv.Endpoint())
+	for i := range 20 {
+		k, err := calc.NewCounter(ctxT(t), int64(i))
+		require.NoError(t, err)
+		remote.Release(k)
+		assert.Equal(t, int64(i), unreferenced(t, impl, 5*time.Second))
+	}
+}
