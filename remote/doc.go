@@ -30,4 +30,14 @@
 // the context cancels the server method's context (context.Cause gives
 // objerr.ErrCallerCanceled). Every error says whether the method can have
 // run: see package objerr.
+//
+// Objects passed by reference are garbage collected across runtimes: a
+// holder leases each owner's references and renews the lease; releasing a
+// stub (Release, or Go's garbage collector) tells the owner at once. An
+// object nobody holds gets its Unreferenced call, and is unexported if it
+// was exported implicitly or as Collectable. A caller that vanishes leaves
+// orphans: once its connection has been gone for Options.OrphanGrace, its
+// running calls are cancelled with objerr.ErrOrphaned, and a method that
+// passes its context on carries that cancellation downstream. Inspect shows
+// the runtime's exports, holders, held references and calls in flight.
 package remote
