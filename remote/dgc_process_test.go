@@ -1,10 +1,7 @@
 package remote_test
 
 import (
-	"bufio"
-	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,21 +17,20 @@ import (
 // and waits until it announces that it did act.
 func startClient(t *testing.T, act, endpoint, target string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=client", childActEnv+"="+act,
+	cmd, line, _ := runChild(t, childEnv+"=client", childActEnv+"="+act,
 		childEndpointEnv+"="+endpoint, childTargetEnv+"="+target)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
-	require.NotEmpty(t, strings.TrimSpace(line))
+	require.NotEmpty(t, line)
 	return cmd
+}
+
+// assertOrphaned checks what a method saw when its caller was killed.
+func assertOrphaned(t *testing.T, what string, killed time.Time, seen testsvc.Seen, grace time.Duration) {
+	t.Helper()
+	took := time.Since(killed)
+	assert.True(t, seen.Canceled)
+	assert.Contains(t, seen.Cause, objerr.ErrOrphaned.Error())
+	t.Logf("%s cancelled %v after kill -9 (grace %v): %s", what, took.Round(time.Millisecond), grace, seen.Cause)
+	assert.Less(t, took, 5*grace)
 }
 
 // kill is kill -9, and the moment it happened.
@@ -85,12 +81,7 @@ func TestKilledCallerIsOrphaned(t *testing.T) {
 	<-impl.Started
 
 	killed := kill(t, cmd)
-	seen := <-impl.Ended
-	took := time.Since(killed)
-	assert.True(t, seen.Canceled)
-	assert.Contains(t, seen.Cause, objerr.ErrOrphaned.Error())
-	t.Logf("orphan cancelled %v after kill -9 (grace %v): %s", took.Round(time.Millisecond), grace, seen.Cause)
-	assert.Less(t, took, 5*grace)
+	assertOrphaned(t, "the orphan (1 hop)", killed, <-impl.Ended, grace)
 	require.Eventually(t, func() bool { return srv.Inspect().OrphansCancelled == 1 }, 10*time.Second, 5*time.Millisecond)
 }
 
@@ -110,10 +101,5 @@ func TestKilledCallerIsOrphanedAcrossHops(t *testing.T) {
 	<-cImpl.Started
 
 	killed := kill(t, cmd)
-	seen := <-cImpl.Ended
-	took := time.Since(killed)
-	assert.True(t, seen.Canceled)
-	assert.Contains(t, seen.Cause, objerr.ErrOrphaned.Error())
-	t.Logf("C's call cancelled %v after A's kill -9 (grace %v): %s", took.Round(time.Millisecond), grace, seen.Cause)
-	assert.Less(t, took, 5*grace)
+	assertOrphaned(t, "C's call (3 hops, A killed)", killed, <-cImpl.Ended, grace)
 }

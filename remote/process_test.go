@@ -20,8 +20,16 @@ import (
 // returns the process and a reader over its stdout, positioned after the
 // endpoint line.
 func startChild(t *testing.T) (*exec.Cmd, string, *bufio.Reader) {
+	return runChild(t, childEnv+"=server")
+}
+
+// runChild runs this test binary as a child process with env added, and
+// returns it, its first line of output, and a reader over the rest. The
+// child is killed when the test ends.
+func runChild(t *testing.T, env ...string) (*exec.Cmd, string, *bufio.Reader) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=server")
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
