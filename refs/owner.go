@@ -37,6 +37,7 @@ func (o *owner) wake() {
 
 // round is the work one pass of the loop found to do.
 type round struct {
+	to     Owner // as of planning: Hold may learn the endpoint meanwhile
 	dirty  []uint64
 	pins   []uint64 // parallel to dirty
 	renew  bool
@@ -77,7 +78,7 @@ func (o *owner) plan(now time.Time) round {
 	t := o.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var r round
+	r := round{to: o.Owner}
 	var weak, weakPins, strong []uint64
 	for obj, e := range o.entries {
 		if !e.live(now) {
@@ -151,11 +152,11 @@ func (o *owner) exchange(r round) {
 	t := o.t
 	failed := false
 	if len(r.dirty) > 0 || r.renew {
-		failed = !o.dirty(r.dirty, r.pins)
+		failed = !o.dirty(r.to, r.dirty, r.pins)
 	}
 	for i, pc := range r.cleans {
 		ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
-		err := t.send.Clean(ctx, o.Owner, pc.c)
+		err := t.send.Clean(ctx, r.to, pc.c)
 		cancel()
 		if err == nil {
 			continue
@@ -185,10 +186,10 @@ func (o *owner) exchange(r round) {
 
 // dirty sends one dirty (a renewal if objs is empty) and reports whether
 // it was answered.
-func (o *owner) dirty(objs, pins []uint64) bool {
+func (o *owner) dirty(to Owner, objs, pins []uint64) bool {
 	t := o.t
 	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
-	g, err := t.send.Dirty(ctx, o.Owner, gc.Dirty{Seq: t.seq.Add(1), Objects: objs, Pins: pins})
+	g, err := t.send.Dirty(ctx, to, gc.Dirty{Seq: t.seq.Add(1), Objects: objs, Pins: pins})
 	cancel()
 	now := time.Now()
 	t.mu.Lock()
