@@ -53,6 +53,9 @@ type Table struct {
 	mu      sync.Mutex
 	objects map[uint64]*object
 	holders map[uuid.UUID]*holder
+	// pinned are the objects that may have pins, so the checker need not
+	// scan every export; Expire drops those whose pins are gone.
+	pinned map[uint64]*object
 }
 
 type object struct {
@@ -84,7 +87,7 @@ type tomb struct {
 
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg, objects: make(map[uint64]*object), holders: make(map[uuid.UUID]*holder)}
+	return &Table{cfg: cfg, objects: make(map[uint64]*object), holders: make(map[uuid.UUID]*holder), pinned: make(map[uint64]*object)}
 }
 
 // Lease is the lease the table grants.
@@ -135,6 +138,7 @@ func (t *Table) Pin(obj uint64, to uuid.UUID) (uint64, bool) {
 	}
 	o.lastPin++
 	o.pins[to] = pin{num: o.lastPin, until: time.Now().Add(t.cfg.Transit)}
+	t.pinned[obj] = o
 	o.referenced = true
 	return o.lastPin, true
 }
@@ -163,9 +167,7 @@ func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 			g.Missing = append(g.Missing, Missing{Object: obj})
 			continue
 		}
-		if i < len(d.Pins) && d.Pins[i] != 0 && o.pins[from].num == d.Pins[i] {
-			delete(o.pins, from)
-		}
+		o.claim(from, d.Pins, i)
 		if h.after(obj, d.Seq) {
 			continue // a later message of this holder was applied first
 		}
@@ -205,8 +207,8 @@ func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
 	var events []Event
 	for i, obj := range c.Objects {
 		o := t.objects[obj]
-		if o != nil && i < len(c.Pins) && c.Pins[i] != 0 && o.pins[from].num == c.Pins[i] {
-			delete(o.pins, from)
+		if o != nil {
+			o.claim(from, c.Pins, i)
 		}
 		if h != nil && !h.after(obj, c.Seq) {
 			delete(h.held, obj)
@@ -222,6 +224,14 @@ func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
 		}
 	}
 	return events
+}
+
+// claim ends from's pin on o if pins[i] names it: only the message that
+// made the latest pin can end it.
+func (o *object) claim(from uuid.UUID, pins []uint64, i int) {
+	if i < len(pins) && pins[i] != 0 && o.pins[from].num == pins[i] {
+		delete(o.pins, from)
+	}
 }
 
 // settle reports obj if it has just lost its last reference, and forgets
@@ -271,7 +281,11 @@ func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
 			delete(t.holders, id)
 		}
 	}
-	for obj, o := range t.objects {
+	for obj, o := range t.pinned {
+		if t.objects[obj] != o { // forgotten or collected meanwhile
+			delete(t.pinned, obj)
+			continue
+		}
 		expired := false
 		for to, p := range o.pins {
 			if now.After(p.until) {
@@ -281,6 +295,9 @@ func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
 		}
 		if expired {
 			events = t.settle(obj, o, Unclaimed, events)
+		}
+		if len(o.pins) == 0 {
+			delete(t.pinned, obj)
 		}
 	}
 	return events, lapsed

@@ -151,7 +151,7 @@ func TestLeasesRenewAndLapse(t *testing.T) {
 	unreferenced(t, impl, 10*lease)
 	took := time.Since(closed)
 	t.Logf("Unreferenced %v after the holder stopped (lease %v)", took, lease)
-	assert.Less(t, took, lease+lease/2, "lease plus check interval, with margin")
+	assert.Less(t, took, 2*lease, "lease plus check interval, with a margin for a loaded machine")
 
 	other := newRuntime(t, remote.Options{})
 	_, err = remote.Dynamic(other, ref).Call(ctxT(t), "Get")
