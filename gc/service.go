@@ -15,6 +15,9 @@ type Service interface {
 	Dirty(ctx context.Context, req Dirty) (Grant, error)
 	// Clean records that the caller no longer holds objs.
 	Clean(ctx context.Context, req Clean) error
+	// Inspect reports who holds obj, for tools (objregistry lookup). An
+	// object at a well-known id is not counted and has no holders.
+	Inspect(ctx context.Context, obj uint64) (Object, error)
 }
 
 // Dirty is a holder's "I hold these" message.

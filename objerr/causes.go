@@ -17,3 +17,14 @@ var (
 	// ErrRuntimeClosing: the serving runtime is shutting down.
 	ErrRuntimeClosing = errors.New("objrmi: the runtime is closing")
 )
+
+// Causes a holder finds with context.Cause on the context that watches a
+// reference (remote.Runtime.Watch). A reference whose owner said the
+// object is gone matches ErrNoSuchObject instead.
+var (
+	// ErrLeaseLapsed: the owner could not be reached to renew the lease
+	// before it ran out, so it has dropped this runtime's hold.
+	ErrLeaseLapsed = errors.New("objrmi: the lease lapsed: its owner could not be reached to renew it")
+	// ErrReleased: every stub for the reference was released.
+	ErrReleased = errors.New("objrmi: the reference was released")
+)

@@ -21,16 +21,20 @@ type codeEntry struct {
 	sentinel error
 }
 
-// Register binds code to sentinel. A code or sentinel can be registered
-// once; registering it again is an error, because two meanings for one
-// code would make errors.Is lie.
+// Register binds code to sentinel. A code or sentinel has one meaning:
+// binding either to something else is an error, because two meanings for
+// one code would make errors.Is lie. Registering the same pair again does
+// nothing.
 func (c *Codes) Register(code string, sentinel error) error {
 	if code == "" || sentinel == nil {
 		return errors.New("objerr: Register needs a non-empty code and a non-nil error")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, dup := c.byCode[code]; dup {
+	if prev, dup := c.byCode[code]; dup {
+		if prev == sentinel {
+			return nil // a library registering its own codes again
+		}
 		return fmt.Errorf("objerr: error code %q is already registered", code)
 	}
 	for _, e := range c.entries {

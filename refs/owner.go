@@ -2,9 +2,12 @@ package refs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/objerr"
 )
 
 // owner is everything this runtime holds from one owner runtime, and the
@@ -16,6 +19,8 @@ type owner struct {
 	entries map[uint64]*entry
 	kick    chan struct{}
 	lease   time.Duration // last granted; 0 until the first grant
+	since   time.Time     // when this runtime first held anything of the owner
+	until   time.Time     // when the owner drops us unless a dirty reaches it
 	renewAt time.Time
 	retryAt time.Time // a failed message waits until then
 	backoff time.Duration
@@ -80,8 +85,13 @@ func (o *owner) plan(now time.Time) round {
 	defer t.mu.Unlock()
 	r := round{to: o.Owner}
 	var weak, weakPins, strong []uint64
+	owed := false // anything the owner has not said is gone
 	for obj, e := range o.entries {
 		if !e.live(now) {
+			if e.lose != nil {
+				e.lose(fmt.Errorf("%w: %s", objerr.ErrReleased, e.ref))
+			}
+			e.settle()
 			switch {
 			case e.state == held, e.state == fresh && e.pin != 0:
 				// A reference let go before its dirty was sent still
@@ -101,6 +111,7 @@ func (o *owner) plan(now time.Time) round {
 			r.dirty = append(r.dirty, obj)
 			r.pins = append(r.pins, e.pin)
 		}
+		owed = owed || e.state != missing
 	}
 	// A clean's number is fixed now, not when it is (re)sent: a dirty for
 	// the same object made later must outrank it even if it overtakes it.
@@ -111,7 +122,7 @@ func (o *owner) plan(now time.Time) round {
 		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Seq: t.seq.Add(1), Objects: strong, Strong: true}})
 	}
 	r.cleans, o.cleans = o.cleans, nil
-	r.renew = o.lease > 0 && len(o.entries) > 0 && !now.Before(o.renewAt)
+	r.renew = o.lease > 0 && owed && !now.Before(o.renewAt)
 	if len(o.entries) == 0 && len(r.cleans) == 0 {
 		delete(t.owners, o.Runtime)
 		r.done = true
@@ -178,9 +189,39 @@ func (o *owner) exchange(r round) {
 	defer t.mu.Unlock()
 	if failed {
 		o.backoff = min(max(2*o.backoff, t.cfg.MinBackoff), t.cfg.MaxBackoff)
-		o.retryAt = time.Now().Add(o.backoff)
+		now := time.Now()
+		o.retryAt = now.Add(o.backoff)
+		if lapse := o.lapseAt(); now.Before(lapse) && lapse.Before(o.retryAt) {
+			o.retryAt = lapse // one last try when the lease runs out, to know
+		}
 	} else {
 		o.backoff, o.retryAt = 0, time.Time{}
+	}
+}
+
+// lapseAt is when the owner has surely dropped this runtime's lease: the
+// last one granted ran out, or, if none was ever granted, this runtime's
+// own lease length has passed since it first held anything of the owner.
+func (o *owner) lapseAt() time.Time {
+	if o.lease > 0 {
+		return o.until
+	}
+	return o.since.Add(o.t.cfg.Lease)
+}
+
+// lapsed marks everything held of the owner lost, for want of a renewal.
+// The references are still claimed again if the owner answers later.
+func (o *owner) lapsed(last error) {
+	since := o.since
+	if o.lease > 0 {
+		since = o.until.Add(-o.lease)
+	}
+	err := &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
+		Reason: fmt.Sprintf("lease on objects of runtime %s at %s lapsed: the owner has not answered since %s",
+			o.Runtime, o.Endpoint, since.Format(time.RFC3339Nano)),
+		Err: fmt.Errorf("%w: %w", objerr.ErrLeaseLapsed, last)}
+	for _, e := range o.entries {
+		e.markLost(err)
 	}
 }
 
@@ -195,6 +236,14 @@ func (o *owner) dirty(to Owner, objs, pins []uint64) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err != nil {
+		if errors.Is(err, objerr.ErrNoSuchObject) {
+			// The owner restarted: nothing this runtime held of it is left.
+			for _, e := range o.entries {
+				e.state = missing
+				e.markLost(err)
+			}
+			return false
+		}
 		if !notSent(err) {
 			for _, obj := range objs {
 				if e := o.entries[obj]; e != nil {
@@ -203,6 +252,9 @@ func (o *owner) dirty(to Owner, objs, pins []uint64) bool {
 			}
 		}
 		t.cfg.Logger.Debug("objrmi: dirty failed; will retry", "owner", o.Runtime, "objects", len(objs), "err", err)
+		if !now.Before(o.lapseAt()) {
+			o.lapsed(err)
+		}
 		return false
 	}
 	if !g.Known {
@@ -218,13 +270,18 @@ func (o *owner) dirty(to Owner, objs, pins []uint64) bool {
 	for _, obj := range objs {
 		if e := o.entries[obj]; e != nil {
 			e.state = held
+			e.settle()
 		}
 	}
 	for _, m := range g.Missing {
 		if e := o.entries[m.Object]; e != nil {
 			e.state, e.reason = missing, m.Reason
+			e.markLost(&objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
+				Reason: fmt.Sprintf("%s is gone: %s", e.ref, m.Reason)})
 		}
 	}
+	// The owner's lease started when the dirty arrived, before now.
+	o.until = now.Add(g.Lease)
 	o.lease = g.Lease
 	o.renewAt = now.Add(g.Lease / 2)
 	return true

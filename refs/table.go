@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -36,7 +37,11 @@ type Config struct {
 	MinBackoff  time.Duration // first retry of a failed message; default 100 ms
 	MaxBackoff  time.Duration // cap on retry delays; default 10 s
 	MaxCleans   int           // attempts at one clean before the lease is left to lapse; default 5
-	Logger      *slog.Logger
+	// Lease is assumed for an owner that has never granted one: a
+	// reference it has not acknowledged within it is given up as lost.
+	// Default 30 s.
+	Lease  time.Duration
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -49,6 +54,7 @@ func (c Config) withDefaults() Config {
 	def(&c.CallTimeout, 10*time.Second)
 	def(&c.MinBackoff, 100*time.Millisecond)
 	def(&c.MaxBackoff, 10*time.Second)
+	def(&c.Lease, 30*time.Second)
 	if c.MaxCleans <= 0 {
 		c.MaxCleans = 5
 	}
@@ -91,6 +97,31 @@ type entry struct {
 	state    state
 	reason   string // why the owner says it is missing
 	pin      uint64 // the owner's in-transit pin that the next dirty claims
+
+	lostErr error                   // why the reference is known lost
+	watch   context.Context         // made by Watch; cancelled with lostErr
+	lose    context.CancelCauseFunc // cancels watch
+	acked   chan struct{}           // made by Confirm; closed when the owner answers
+}
+
+// markLost records that the reference is gone or its lease lapsed, once.
+func (e *entry) markLost(err error) {
+	if e.lostErr != nil {
+		return
+	}
+	e.lostErr = err
+	if e.lose != nil {
+		e.lose(err)
+	}
+	e.settle()
+}
+
+// settle wakes those waiting in Confirm.
+func (e *entry) settle() {
+	if e.acked != nil {
+		close(e.acked)
+		e.acked = nil
+	}
 }
 
 func (e *entry) live(now time.Time) bool { return e.stubs > 0 || now.Before(e.pinUntil) }
@@ -112,7 +143,8 @@ func (t *Table) Hold(ref wire.Ref) (release func()) {
 	}
 	o := t.owners[ref.Runtime]
 	if o == nil {
-		o = &owner{t: t, Owner: Owner{ref.Runtime, ref.Endpoint}, entries: make(map[uint64]*entry), kick: make(chan struct{}, 1)}
+		o = &owner{t: t, Owner: Owner{ref.Runtime, ref.Endpoint}, entries: make(map[uint64]*entry),
+			kick: make(chan struct{}, 1), since: time.Now()}
 		t.owners[ref.Runtime] = o
 		t.wg.Add(1)
 		go o.loop()
@@ -154,6 +186,72 @@ func (t *Table) Pin(ref wire.Ref) {
 			e.pinUntil = time.Now().Add(t.cfg.Transit)
 		}
 	}
+}
+
+// Watch returns a context that is cancelled once ref is known lost: its
+// owner said the object is gone or restarted (the cause matches
+// objerr.ErrNoSuchObject), or the owner could not be reached before this
+// runtime's lease ran out (objerr.ErrLeaseLapsed), or ref was released
+// (objerr.ErrReleased). A lapsed reference is still claimed again if its
+// owner comes back, but the context stays done.
+func (t *Table) Watch(ref wire.Ref) context.Context {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.find(ref)
+	if e == nil {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(notHeld(ref))
+		return ctx
+	}
+	if e.watch == nil {
+		e.watch, e.lose = context.WithCancelCause(context.Background())
+		if e.lostErr != nil {
+			e.lose(e.lostErr)
+		}
+	}
+	return e.watch
+}
+
+// Confirm waits until ref's owner has acknowledged this runtime's hold,
+// and returns why not if the owner says the object is gone, the lease
+// lapsed, or ctx ended first.
+func (t *Table) Confirm(ctx context.Context, ref wire.Ref) error {
+	for {
+		t.mu.Lock()
+		e := t.find(ref)
+		switch {
+		case e == nil:
+			t.mu.Unlock()
+			return notHeld(ref)
+		case e.lostErr != nil:
+			t.mu.Unlock()
+			return e.lostErr
+		case e.state == held:
+			t.mu.Unlock()
+			return nil
+		}
+		if e.acked == nil {
+			e.acked = make(chan struct{})
+		}
+		acked := e.acked
+		t.mu.Unlock()
+		select {
+		case <-acked:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+func (t *Table) find(ref wire.Ref) *entry {
+	if o := t.owners[ref.Runtime]; o != nil {
+		return o.entries[ref.Object]
+	}
+	return nil
+}
+
+func notHeld(ref wire.Ref) error {
+	return fmt.Errorf("%w: %s is not held by this runtime", objerr.ErrReleased, ref)
 }
 
 // Close stops every owner goroutine and waits for them. Held references

@@ -23,9 +23,10 @@ type exportConfig struct {
 	collectable bool
 }
 
-// WithID exports the object at a well-known id (1 to FirstDynamicID-1),
-// so peers can reach it with Dial and the runtime's endpoint alone.
-// Ids 1 and 2 are reserved for objrmi's own services.
+// WithID exports the object at a well-known id (2 to FirstDynamicID-1),
+// so peers can reach it with Dial and the runtime's endpoint alone. Id 1
+// is the runtime's own DGC object, and id 2 (RegistryID) is where
+// registry.Serve puts a naming registry.
 func WithID(id uint64) ExportOption {
 	return func(c *exportConfig) { c.id = id }
 }
@@ -56,7 +57,7 @@ func Export[T any](rt *Runtime, impl T, opts ...ExportOption) (Ref, error) {
 	if any(impl) == nil {
 		return Ref{}, fmt.Errorf("objrmi: Export[%s]: nil object", it.Name)
 	}
-	if cfg.id == reservedDGC || cfg.id == reservedRegistry {
+	if cfg.id == reservedDGC {
 		return Ref{}, fmt.Errorf("objrmi: object id %d is reserved", cfg.id)
 	}
 	if rt.isClosing() {

@@ -212,7 +212,7 @@ func (rt *Runtime) dialFor(endpoint string, d *dialing) {
 
 func (rt *Runtime) dialNow(ctx context.Context, endpoint string) (*transport.Conn, error) {
 	me := rt.hello()
-	nc, br, peer, err := transport.Dial(ctx, endpoint, me, rt.opts.HandshakeTimeout)
+	nc, br, peer, err := transport.Dial(ctx, rt.opts.Dial, endpoint, me, rt.opts.HandshakeTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/wire"
@@ -24,9 +26,10 @@ type Unreferenced interface {
 }
 
 var (
-	dgcIface = mustIface[gc.Service]()
-	dgcDirty = dgcIface.ByName("Dirty").Index
-	dgcClean = dgcIface.ByName("Clean").Index
+	dgcIface   = mustIface[gc.Service]()
+	dgcDirty   = dgcIface.ByName("Dirty").Index
+	dgcClean   = dgcIface.ByName("Clean").Index
+	dgcInspect = dgcIface.ByName("Inspect").Index
 )
 
 func mustIface[T any]() *iface.Interface {
@@ -74,11 +77,27 @@ func (s *dgcService) Clean(ctx context.Context, c gc.Clean) error {
 	return nil
 }
 
+func (s *dgcService) Inspect(ctx context.Context, obj uint64) (gc.Object, error) {
+	return s.rt.holders(obj)
+}
+
+func (rt *Runtime) holders(obj uint64) (gc.Object, error) {
+	if o, ok := rt.dgc.Inspect(obj); ok {
+		return o, nil
+	}
+	if _, why := rt.exports.lookup(obj); why != "" {
+		return gc.Object{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject, Reason: why}
+	}
+	return gc.Object{}, nil
+}
+
 // dgcSender sends this runtime's dirty and clean messages to owners.
 type dgcSender struct{ rt *Runtime }
 
-func (s dgcSender) service(to refs.Owner) *stub.Stub {
-	return stub.Raw(dgcIface, wire.Ref{Runtime: to.Runtime, Endpoint: to.Endpoint, Object: reservedDGC, Iface: dgcIface.Name}, s.rt)
+func (s dgcSender) service(to refs.Owner) *stub.Stub { return dgcOf(s.rt, to.Runtime, to.Endpoint) }
+
+func dgcOf(rt *Runtime, owner uuid.UUID, endpoint string) *stub.Stub {
+	return stub.Raw(dgcIface, wire.Ref{Runtime: owner, Endpoint: endpoint, Object: reservedDGC, Iface: dgcIface.Name}, rt)
 }
 
 func (s dgcSender) Dirty(ctx context.Context, to refs.Owner, d gc.Dirty) (gc.Grant, error) {

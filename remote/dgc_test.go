@@ -209,7 +209,12 @@ func TestReferenceInTransitSurvivesItsLastHolder(t *testing.T) {
 		assert.NoError(t, err)
 		got <- k
 	}()
-	require.Eventually(t, func() bool { return srv.Inspect().Serving == 1 }, 10*time.Second, time.Millisecond)
+	// Not Serving == 1: X's dirty, served at the same time, would pass.
+	select {
+	case <-impl.Started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Fetch never reached the server")
+	}
 	resume := p.hold() // Y's dirty will wait on the network
 	t.Cleanup(resume)
 	impl.Gate <- struct{}{}

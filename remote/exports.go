@@ -17,11 +17,11 @@ import (
 // peer can reach an object with nothing but the runtime's endpoint.
 const FirstDynamicID = 1024
 
-// Well-known ids reserved for objrmi's own services.
-const (
-	reservedDGC      = 1
-	reservedRegistry = 2
-)
+// RegistryID is the well-known id of a naming registry (package registry)
+// on its runtime. Id 1 is the runtime's own DGC object.
+const RegistryID = 2
+
+const reservedDGC = 1
 
 // exportTable maps object numbers to skeletons. An object passed by
 // reference is exported implicitly once per (object, interface) and keeps

@@ -1,8 +1,10 @@
 package remote
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/objrmi/objrmi/internal/transport"
@@ -36,6 +38,10 @@ type Options struct {
 	// DialTimeout bounds connecting to a peer when the call's context has
 	// no earlier deadline. Default 10 s.
 	DialTimeout time.Duration
+	// Dial opens the TCP connections to peers: a net.Dialer's DialContext
+	// with a chosen local address, a SOCKS proxy, an SSH tunnel. Default:
+	// a plain net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// Lease is how long another runtime's references to this runtime's
 	// objects last without renewal; holders renew at half of it. A holder

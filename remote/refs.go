@@ -56,6 +56,30 @@ func (p *peerRefs) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, er
 	}
 }
 
+// PassRef pins a remote.Ref value on its way to the peer, like EncodeRef
+// pins a stub's or a local object's reference.
+func (p *peerRefs) PassRef(r wire.Ref) (wire.Ref, error) {
+	rt := p.rt
+	r.Pin = 0
+	switch {
+	case r.Runtime == p.peer || r.Object < FirstDynamicID:
+	case r.Runtime != rt.id:
+		rt.held.Pin(r)
+	default:
+		pin, ok := rt.dgc.Pin(r.Object, p.peer)
+		if !ok {
+			_, why := rt.exports.lookup(r.Object)
+			if why == "" {
+				why = fmt.Sprintf("object %d is being collected", r.Object)
+			}
+			return wire.Ref{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
+				Reason: fmt.Sprintf("cannot pass %s: %s", r, why)}
+		}
+		r.Pin = pin
+	}
+	return r, nil
+}
+
 // DecodeRef turns a reference into a value of the interface.
 func (p *peerRefs) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, error) {
 	return p.rt.decodeRef(r, it)

@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,25 +98,36 @@ func (s *session) leave(c *transport.Conn) {
 type callerKey struct{}
 
 // ServeCall implements transport.Handler: it finds the object and lets
-// its skeleton run the call, with the caller in the context.
+// its skeleton run the call, with the caller's connection in the context.
 func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
 	rt := s.rt
 	skel, why := rt.exports.lookup(h.Object)
 	if skel == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
 	}
-	return skel.Serve(context.WithValue(ctx, callerKey{}, s), h, args, &s.env)
+	return skel.Serve(context.WithValue(ctx, callerKey{}, c), h, args, &s.env)
 }
 
 // Caller returns the identity of the runtime that made the call ctx
 // belongs to, as its connection's handshake stated it, or false outside
 // a remote call.
 func Caller(ctx context.Context) (uuid.UUID, bool) {
-	s, ok := ctx.Value(callerKey{}).(*session)
+	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
 	if !ok {
 		return uuid.Nil, false
 	}
-	return s.peer, true
+	return c.Peer().Runtime, true
+}
+
+// CallerAddr returns the network address of the connection the call ctx
+// belongs to came on, or false outside a remote call. It is the address
+// of the caller's host, whichever side opened the connection.
+func CallerAddr(ctx context.Context) (net.Addr, bool) {
+	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
+	if !ok {
+		return nil, false
+	}
+	return c.RemoteAddr(), true
 }
 
 // orphanLost cancels the calls of peers that lost their connection more

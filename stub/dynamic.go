@@ -25,6 +25,12 @@ func NewDynamic(ref wire.Ref, rt Runtime) *Dynamic { return &Dynamic{bind(nil, r
 // Release ends the handle's hold on its reference; see Stub.Release.
 func (dy *Dynamic) Release() { dy.s.Release() }
 
+// Ref is the reference the handle calls.
+func (dy *Dynamic) Ref() wire.Ref { return dy.s.ref }
+
+// objrmiStub lets From see the Stub inside, as it does for a shell.
+func (dy *Dynamic) objrmiStub() *Stub { return dy.s }
+
 // Call invokes method with args and returns its results, without the
 // final error, which comes back as err.
 func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any, error) {

@@ -76,6 +76,13 @@ func (s *Stub) Release() {
 	}
 }
 
+// Counted reports whether the stub counts as a holder of its reference:
+// not for an object at a well-known id, nor for one of its own runtime.
+func (s *Stub) Counted() bool { return s.hold != nil }
+
+// Released reports whether Release was called, or Go collected the stub.
+func (s *Stub) Released() bool { return s.hold != nil && s.hold.released.Load() }
+
 func (s *Stub) released() error {
 	if s.hold != nil && s.hold.released.Load() {
 		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
@@ -168,7 +175,7 @@ func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name stri
 	e.Release()
 	if err != nil {
 		b.Release()
-		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding, Reason: "arguments: " + err.Error(), Err: err}
+		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding, Reason: "arguments", Err: err}
 	}
 	f, err := c.Call(ctx, b)
 	if err != nil {
@@ -179,17 +186,17 @@ func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name stri
 	defer d.Release()
 	var rh wire.ReturnHeader
 	if err := wire.ReadReturn(d, &rh); err != nil {
-		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header: " + err.Error(), Err: err}
+		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header", Err: err}
 	}
 	if err := d.Validate(wire.MaxDepth); err != nil {
-		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply: " + err.Error(), Err: err}
+		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply", Err: err}
 	}
 	if rh.Code != 0 {
 		return remoteError(d, rh.Code, rt.Codes())
 	}
 	if err := decode(d); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeEncoding,
-			Reason: "the method ran but its results did not decode: " + err.Error(), Err: err}
+			Reason: "the method ran but its results did not decode", Err: err}
 	}
 	return nil
 }

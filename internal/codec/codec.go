@@ -23,6 +23,9 @@ import (
 type Refs interface {
 	EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, error)
 	DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, error)
+	// PassRef readies a wire.Ref value for the trip: it keeps the object
+	// alive until the receiver claims it, as EncodeRef does.
+	PassRef(r wire.Ref) (wire.Ref, error)
 }
 
 // ErrCount is returned when a list has the wrong number of values.
@@ -55,7 +58,7 @@ func EncodeValues(e *wire.Encoder, shapes []*iface.Shape, vals []reflect.Value, 
 }
 
 func encodeAny(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
-	if s.Remote == nil && !s.HasRefs {
+	if !s.HasRefs {
 		return e.Encode(v)
 	}
 	if s.Remote != nil {
@@ -73,7 +76,7 @@ func DecodeList(d *wire.Decoder, shapes []*iface.Shape, ptrs []any, refs Refs) e
 	}
 	for i, s := range shapes {
 		var err error
-		if s.Remote == nil && !s.HasRefs {
+		if !s.HasRefs {
 			err = d.Decode(ptrs[i])
 		} else {
 			err = Decode(d, s, reflect.ValueOf(ptrs[i]).Elem(), refs)
@@ -127,6 +130,16 @@ func encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs, depth i
 			return e.EncodeNil()
 		}
 		r, err := refs.EncodeRef(v.Elem(), s.Remote)
+		if err != nil {
+			return err
+		}
+		return wire.PutRef(e, &r)
+	case s.Ref:
+		r := v.Interface().(wire.Ref)
+		if r == (wire.Ref{}) {
+			return e.EncodeNil()
+		}
+		r, err := refs.PassRef(r)
 		if err != nil {
 			return err
 		}
@@ -188,7 +201,7 @@ func encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs, depth i
 
 // Decode reads into v (settable) by its shape.
 func Decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) error {
-	if !s.HasRefs && s.Remote == nil {
+	if !s.HasRefs {
 		return d.DecodeValue(v)
 	}
 	if isNil(d) {
@@ -196,6 +209,9 @@ func Decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 		return d.DecodeNil()
 	}
 	switch {
+	case s.Ref:
+		// The pin stays on: whoever makes a stub of it claims it.
+		return wire.ReadRef(d, v.Addr().Interface().(*wire.Ref))
 	case s.Remote != nil:
 		var r wire.Ref
 		if err := wire.ReadRef(d, &r); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
 
@@ -19,6 +20,11 @@ type Shape struct {
 	// Remote is set when the type is a remote interface: the value is
 	// passed by reference.
 	Remote *Interface
+	// Ref is set for wire.Ref (remote.Ref) itself: a reference to an
+	// object of any interface, which travels pinned like a typed one, so
+	// that a service such as the registry can pass objects it cannot name
+	// the type of.
+	Ref bool
 	// HasRefs is set when a remote interface hides inside the value (a
 	// struct field, a slice element, ...). Such values are encoded by
 	// objrmi's walker; all others go straight to msgpack.
@@ -49,6 +55,7 @@ func ShapeOf(t reflect.Type) *Shape {
 
 var (
 	anyType           = reflect.TypeFor[any]()
+	refType           = reflect.TypeFor[wire.Ref]()
 	customEncoderType = reflect.TypeFor[msgpack.CustomEncoder]()
 	marshalerType     = reflect.TypeFor[msgpack.Marshaler]()
 	binaryMarshaler   = reflect.TypeFor[encoding.BinaryMarshaler]()
@@ -73,6 +80,10 @@ func (b *builder) shape(t reflect.Type) (*Shape, error) {
 
 func (b *builder) fill(s *Shape) error {
 	t := s.Type
+	if t == refType {
+		s.Ref = true
+		return nil
+	}
 	if t.Kind() != reflect.Interface && selfEncoding(t) {
 		s.opaque = true
 		return nil
@@ -177,7 +188,7 @@ func (b *builder) finish() error {
 }
 
 func (s *Shape) holdsRefs() bool {
-	if s.Remote != nil {
+	if s.Remote != nil || s.Ref {
 		return true
 	}
 	if s.Elem != nil && s.Elem.HasRefs {
@@ -199,6 +210,9 @@ func (s *Shape) writeSig(b *strings.Builder, seen map[*Shape]bool) {
 	switch {
 	case s.Remote != nil:
 		b.WriteString("remote " + s.Remote.Name)
+		return
+	case s.Ref:
+		b.WriteString("remote any")
 		return
 	case s.opaque:
 		if t.Name() != "" {

@@ -77,7 +77,8 @@ type Calc struct {
 	// Unreferenced receives the start value of each counter of this Calc
 	// whose Unreferenced method runs.
 	Unreferenced chan int64
-	// Started is signalled when Wait begins, for tests that cancel it.
+	// Started is signalled when Wait begins, for tests that cancel it,
+	// and when Fetch reaches the Gate.
 	Started chan struct{}
 	// Ended receives what Wait saw when it returns.
 	Ended chan Seen
@@ -189,6 +190,7 @@ func (c *Calc) Drop(_ context.Context, name string) error {
 
 func (c *Calc) Fetch(ctx context.Context, name string) (Counter, error) {
 	if c.Gate != nil {
+		c.Started <- struct{}{}
 		select {
 		case <-c.Gate:
 		case <-ctx.Done():

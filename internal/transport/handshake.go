@@ -15,9 +15,12 @@ import (
 // Dial opens a connection to addr and runs the client half of the
 // handshake. It returns the socket, a reader holding anything read past
 // the handshake, and the server's hello.
-func Dial(ctx context.Context, addr string, me wire.Hello, timeout time.Duration) (net.Conn, *bufio.Reader, wire.Hello, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+func Dial(ctx context.Context, dial DialFunc, addr string, me wire.Hello, timeout time.Duration) (net.Conn, *bufio.Reader, wire.Hello, error) {
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	nc, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, nil, wire.Hello{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
 			Reason: "dial " + addr, Err: err}
@@ -30,6 +33,9 @@ func Dial(ctx context.Context, addr string, me wire.Hello, timeout time.Duration
 	}
 	return nc, br, peer, nil
 }
+
+// DialFunc opens a network connection, as net.Dialer.DialContext does.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // Accept runs the server half of the handshake on a fresh socket. check
 // sees the client's hello and may refuse it.

@@ -1,0 +1,66 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/stub"
+)
+
+// Watch returns a context that is cancelled once the object behind the
+// stub v (a generated stub or a Dynamic handle) is known to be lost to
+// this runtime. context.Cause says why:
+//   - objerr.ErrNoSuchObject: the owner says the object is gone, or the
+//     owner runtime restarted;
+//   - objerr.ErrLeaseLapsed: the owner could not be reached before this
+//     runtime's lease ran out, so it has dropped this runtime's hold (the
+//     stub still works if the owner comes back, but the context stays
+//     done);
+//   - objerr.ErrReleased: v was released.
+//
+// A local object, or a stub that is not counted (an object at a
+// well-known id), is never lost: its context is never done. The registry
+// uses Watch to drop the bindings of servers that died.
+func (rt *Runtime) Watch(v any) context.Context {
+	s, ok := stub.From(v)
+	if !ok || !s.Counted() {
+		return context.Background()
+	}
+	if s.Released() {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(fmt.Errorf("%w: %s", objerr.ErrReleased, s.Ref()))
+		return ctx
+	}
+	return rt.held.Watch(s.Ref())
+}
+
+// Confirm waits until the owner of the stub v has granted this runtime a
+// lease on its object. It fails with the owner's reason if the object is
+// gone (objerr.ErrNoSuchObject), with objerr.ErrLeaseLapsed if the owner
+// stays unreachable for a whole lease, or with ctx's error. A local
+// object or a stub that is not counted is confirmed at once.
+func (rt *Runtime) Confirm(ctx context.Context, v any) error {
+	s, ok := stub.From(v)
+	if !ok || !s.Counted() {
+		return nil
+	}
+	if s.Released() {
+		return fmt.Errorf("%w: %s", objerr.ErrReleased, s.Ref())
+	}
+	return rt.held.Confirm(ctx, s.Ref())
+}
+
+// Holders asks the owner of ref who holds its object: each holder
+// runtime with its lease expiry, and how many copies are in transit. It
+// is for tools (objregistry lookup); an object at a well-known id is not
+// counted and has none.
+func (rt *Runtime) Holders(ctx context.Context, ref Ref) (gc.Object, error) {
+	if ref.Runtime == rt.id {
+		return rt.holders(ref.Object)
+	}
+	var o gc.Object
+	err := dgcOf(rt, ref.Runtime, ref.Endpoint).Invoke(ctx, dgcInspect, []any{ref.Object}, []any{&o})
+	return o, err
+}
