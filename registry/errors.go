@@ -1,0 +1,55 @@
+package registry
+
+import (
+	"errors"
+
+	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/remote"
+)
+
+// Errors of the registry's operations. They cross the wire as registered
+// codes, so errors.Is finds them on the client.
+var (
+	// ErrAlreadyBound: Bind found the name taken.
+	ErrAlreadyBound = errors.New("objrmi registry: name is already bound")
+	// ErrNotBound: Lookup or Unbind found no such name, or the object
+	// bound to it is gone.
+	ErrNotBound = errors.New("objrmi registry: name is not bound")
+	// ErrAccessDenied: the caller may not change bindings. It also
+	// matches objerr.ErrAccessDenied.
+	ErrAccessDenied error = accessDenied{}
+	// ErrBadName: the name breaks the naming rules (see CheckName).
+	ErrBadName = errors.New("objrmi registry: bad name")
+	// ErrBadReference: Bind was given a reference no other runtime could
+	// call: the zero Ref, or one whose runtime has no listener.
+	ErrBadReference = errors.New("objrmi registry: bad reference")
+	// ErrWrongType: Lookup found an object of another remote interface.
+	ErrWrongType = errors.New("objrmi registry: bound object has another interface")
+)
+
+type accessDenied struct{}
+
+func (accessDenied) Error() string        { return "objrmi registry: access denied" }
+func (accessDenied) Is(target error) bool { return target == objerr.ErrAccessDenied }
+
+// codes are the wire names of the errors above.
+var codes = []struct {
+	code string
+	err  error
+}{
+	{"objrmi.registry.already-bound", ErrAlreadyBound},
+	{"objrmi.registry.not-bound", ErrNotBound},
+	{"objrmi.registry.access-denied", ErrAccessDenied},
+	{"objrmi.registry.bad-name", ErrBadName},
+	{"objrmi.registry.bad-reference", ErrBadReference},
+}
+
+// registerCodes lets rt carry the registry's errors, as client or server.
+func registerCodes(rt *remote.Runtime) error {
+	for _, c := range codes {
+		if err := rt.RegisterError(c.code, c.err); err != nil {
+			return err
+		}
+	}
+	return nil
+}

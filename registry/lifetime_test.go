@@ -1,0 +1,151 @@
+package registry_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/remote"
+)
+
+const shortLease = 500 * time.Millisecond
+
+// waitNames waits until the registry lists exactly want.
+func waitNames(t *testing.T, c *registry.Client, want []string, within time.Duration) {
+	t.Helper()
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		names, err := c.List(ctxT(t))
+		assert.NoError(ct, err)
+		if len(want) == 0 {
+			assert.Empty(ct, names)
+		} else {
+			assert.Equal(ct, want, names)
+		}
+	}, within, 10*time.Millisecond)
+}
+
+// A bound object stays alive while bound: the registry holds a lease on
+// it. Unbind releases it, and a collectable object is then collected.
+func TestBindingHoldsTheObjectAndUnbindReleasesIt(t *testing.T) {
+	srv, _ := startRegistry(t, registry.Options{}, remote.Options{})
+	owner, _, impl := exportCalc(t, remote.Options{Lease: shortLease})
+	k, err := impl.NewCounter(ctxT(t), 7)
+	require.NoError(t, err)
+	ref, err := remote.Export[testsvc.Counter](owner, k, remote.Collectable())
+	require.NoError(t, err)
+	c := dial(t, owner, srv.URL())
+	require.NoError(t, c.Bind(ctxT(t), "k", ref))
+
+	holders := func() []remote.ExportInfo {
+		var out []remote.ExportInfo
+		for _, e := range owner.Inspect().Exports {
+			if e.Ref.Object == ref.Object {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	require.Len(t, holders(), 1)
+	require.Len(t, holders()[0].Holders, 1, "the registry holds it")
+	time.Sleep(3 * shortLease) // renewed, not lapsed
+	require.Len(t, holders(), 1)
+	assert.Empty(t, impl.Unreferenced, "kept alive while bound")
+
+	require.NoError(t, c.Unbind(ctxT(t), "k"))
+	select {
+	case start := <-impl.Unreferenced:
+		assert.Equal(t, int64(7), start)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Unbind did not release the registry's reference")
+	}
+	assert.Empty(t, holders(), "collected")
+}
+
+// When the exporting runtime dies, its binding goes once the registry's
+// lease on the object has lapsed, and the registry logs why.
+func TestBindingOfADeadServerIsRemoved(t *testing.T) {
+	srv, logs := startRegistry(t, registry.Options{}, remote.Options{})
+	owner, ref, _ := exportCalc(t, remote.Options{Lease: shortLease})
+	_, live, _ := exportCalc(t, remote.Options{Lease: shortLease})
+	c := dial(t, newRuntime(t, remote.Options{}), srv.URL())
+	require.NoError(t, c.Bind(ctxT(t), "dead", ref))
+	require.NoError(t, c.Bind(ctxT(t), "live", live))
+
+	require.NoError(t, owner.Close()) // no word to the registry
+	start := time.Now()
+	waitNames(t, c, []string{"live"}, 4*shortLease+2*time.Second)
+	t.Logf("binding removed %v after its server closed (lease %v)", time.Since(start), shortLease)
+	_, err := c.Lookup(ctxT(t), "dead")
+	assert.ErrorIs(t, err, registry.ErrNotBound, "not a dead reference")
+	assert.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), `msg="objrmi registry: removed a binding: its object is gone or unreachable" name=dead`)
+	}, 5*time.Second, 10*time.Millisecond)
+	assert.Contains(t, logs.String(), "lapsed")
+}
+
+// A server that restarts at the same address is a new runtime: its old
+// binding goes at the registry's next renewal, without waiting for a lapse.
+func TestBindingOfARestartedServerIsRemovedAtOnce(t *testing.T) {
+	srv, logs := startRegistry(t, registry.Options{}, remote.Options{})
+	owner, ref, _ := exportCalc(t, remote.Options{Lease: shortLease})
+	c := dial(t, newRuntime(t, remote.Options{}), srv.URL())
+	require.NoError(t, c.Bind(ctxT(t), "calc", ref))
+	require.NoError(t, owner.Close())
+	newRuntime(t, remote.Options{Listen: ref.Endpoint})
+	start := time.Now()
+	waitNames(t, c, nil, 10*time.Second)
+	assert.Less(t, time.Since(start), 10*time.Second)
+	assert.Eventually(t, func() bool { return strings.Contains(logs.String(), "owner runtime restarted") }, 5*time.Second, 10*time.Millisecond)
+}
+
+// With the file store, bindings survive a restart of the registry: live
+// ones are kept, and those whose server died meanwhile are dropped.
+func TestFileStoreSurvivesARestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bindings.json")
+	store, err := registry.OpenFileStore(path)
+	require.NoError(t, err)
+	regRT := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", Lease: shortLease})
+	srv, err := registry.Serve(regRT, registry.Options{Store: store})
+	require.NoError(t, err)
+
+	var live []remote.Ref
+	for range 3 {
+		_, ref, _ := exportCalc(t, remote.Options{Lease: shortLease})
+		live = append(live, ref)
+	}
+	dead, deadRef, _ := exportCalc(t, remote.Options{Lease: shortLease})
+	c := dial(t, newRuntime(t, remote.Options{}), srv.URL())
+	for i, ref := range live {
+		require.NoError(t, c.Bind(ctxT(t), "live"+string(rune('0'+i)), ref))
+	}
+	require.NoError(t, c.Bind(ctxT(t), "dead", deadRef))
+	require.NoError(t, srv.Close())
+	require.NoError(t, regRT.Close())
+	require.NoError(t, dead.Close())
+
+	store, err = registry.OpenFileStore(path)
+	require.NoError(t, err)
+	srv2, logs := startRegistry(t, registry.Options{Store: store}, remote.Options{Lease: shortLease})
+	c2 := dial(t, newRuntime(t, remote.Options{}), srv2.URL())
+	waitNames(t, c2, []string{"live0", "live1", "live2"}, 4*shortLease+2*time.Second)
+	for i := range live {
+		calc, err := registry.LookupIn[testsvc.Calculator](ctxT(t), c2, "live"+string(rune('0'+i)))
+		require.NoError(t, err)
+		_, err = calc.Add(ctxT(t), 1, 2)
+		require.NoError(t, err, "live binding %d works after the restart", i)
+	}
+	assert.Contains(t, logs.String(), "restored bindings")
+	assert.Eventually(t, func() bool { return strings.Contains(logs.String(), "name=dead") }, 5*time.Second, 10*time.Millisecond)
+
+	reopened, err := registry.OpenFileStore(path)
+	require.NoError(t, err)
+	all, err := reopened.List(ctxT(t))
+	require.NoError(t, err)
+	assert.Len(t, all, 3, "the dropped binding is gone from the file too")
+}
