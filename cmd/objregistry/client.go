@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/remote"
+)
+
+// connect parses the one argument, a registry URL with or without a name
+// as the command wants, and dials the registry with a client-only runtime.
+func connect(fs *flag.FlagSet, args []string, named bool, do func(ctx context.Context, rt *remote.Runtime, c *registry.Client, name string) error) error {
+	timeout := fs.Duration("timeout", 10*time.Second, "give up after this `duration`")
+	what := "one URL"
+	if named {
+		what = "one URL/NAME"
+	}
+	if err := parse(fs, args, 1, what); err != nil {
+		return err
+	}
+	u, err := registry.ParseURL(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if named && u.Name == "" {
+		return fmt.Errorf("%q names no binding: want objrmi://host:port/NAME: %w", fs.Arg(0), errUsage)
+	}
+	if !named && u.Name != "" {
+		return fmt.Errorf("%q: want the registry's URL, objrmi://host:port, without a name: %w", fs.Arg(0), errUsage)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	rt, err := remote.NewRuntime(remote.Options{})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	c, err := registry.Dial(ctx, rt, u.Registry().String())
+	if err != nil {
+		return err
+	}
+	return do(ctx, rt, c, u.Name)
+}
+
+func list(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
+	long := fs.Bool("long", false, "also print each binding's interface, endpoint and object")
+	return connect(fs, args, false, func(ctx context.Context, _ *remote.Runtime, c *registry.Client, _ string) error {
+		names, err := c.List(ctx)
+		if err != nil {
+			return err
+		}
+		if !*long {
+			for _, n := range names {
+				fmt.Fprintln(stdout, n)
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tINTERFACE\tENDPOINT\tOBJECT")
+		for _, n := range names {
+			ref, err := c.Lookup(ctx, n)
+			if err != nil {
+				fmt.Fprintf(tw, "%s\t(gone: %v)\t\t\n", n, err)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", n, ref.Iface, ref.Endpoint, ref.Object)
+		}
+		return tw.Flush()
+	})
+}
+
+func lookup(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
+	return connect(fs, args, true, func(ctx context.Context, rt *remote.Runtime, c *registry.Client, name string) error {
+		ref, err := c.Lookup(ctx, name)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "name:\t%s\n", name)
+		fmt.Fprintf(tw, "interface:\t%s\n", ref.Iface)
+		fmt.Fprintf(tw, "endpoint:\t%s\n", ref.Endpoint)
+		fmt.Fprintf(tw, "runtime:\t%s\n", ref.Runtime)
+		fmt.Fprintf(tw, "object:\t%d\n", ref.Object)
+		obj, err := rt.Holders(ctx, ref)
+		if err != nil {
+			tw.Flush()
+			return fmt.Errorf("asking the owner for the lease holders: %w", err)
+		}
+		fmt.Fprintf(tw, "holders:\t%d\n", len(obj.Holders))
+		now := time.Now()
+		for _, h := range obj.Holders {
+			fmt.Fprintf(tw, "  %s\tlease expires in %s\n", h.Runtime, h.Expires.Sub(now).Round(100*time.Millisecond))
+		}
+		if obj.InTransit > 0 {
+			fmt.Fprintf(tw, "in transit:\t%d\n", obj.InTransit)
+		}
+		return tw.Flush()
+	})
+}
+
+func unbind(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
+	return connect(fs, args, true, func(ctx context.Context, _ *remote.Runtime, c *registry.Client, name string) error {
+		if err := c.Unbind(ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "unbound %s\n", name)
+		return nil
+	})
+}

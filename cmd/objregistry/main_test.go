@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/remote"
+)
+
+// The environment that turns the test binary into a server or a client.
+const (
+	childEnv = "OBJREGISTRY_TEST_CHILD" // "server" or "client"
+	urlEnv   = "OBJREGISTRY_TEST_URL"   // server: the registry; client: the binding
+	nameEnv  = "OBJREGISTRY_TEST_NAME"  // server: the name to bind
+)
+
+// lease is the servers' and the registry's lease in these tests.
+const lease = time.Second
+
+// bin is the objregistry binary the tests built.
+var bin string
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(childEnv) {
+	case "server":
+		childServer(os.Getenv(urlEnv), os.Getenv(nameEnv))
+		return
+	case "client":
+		childClient(os.Getenv(urlEnv))
+		return
+	}
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "objregistry-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin = filepath.Join(dir, "objregistry")
+	if out, err := exec.Command("go", "build", "-race", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building objregistry: %v\n%s", err, out)
+		return 1
+	}
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			return 1
+		}
+	}
+	return code
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "child:", err)
+	os.Exit(2)
+}
+
+// childServer exports a Calc, binds it in the registry at url under
+// name, prints its runtime id, and runs until it is killed.
+func childServer(url, name string) {
+	rt, err := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0", Lease: lease})
+	if err != nil {
+		fail(err)
+	}
+	ref, err := remote.Export[testsvc.Calculator](rt, testsvc.NewCalc())
+	if err != nil {
+		fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := registry.Dial(ctx, rt, url)
+	if err != nil {
+		fail(err)
+	}
+	if err := c.Bind(ctx, name, ref); err != nil {
+		fail(err)
+	}
+	fmt.Println(rt.ID())
+	select {}
+}
+
+// childClient looks up the Calculator at url, calls it and prints the sum.
+func childClient(url string) {
+	rt, err := remote.NewRuntime(remote.Options{})
+	if err != nil {
+		fail(err)
+	}
+	defer rt.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	calc, err := registry.Lookup[testsvc.Calculator](ctx, rt, url)
+	if err != nil {
+		fail(err)
+	}
+	sum, err := calc.Add(ctx, 2, 3)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Println("sum", sum)
+}
+
+// syncBuffer collects a process's stderr for a test to read while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// daemon is a running objregistry serve.
+type daemon struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *syncBuffer
+}
+
+// serveRegistry starts objregistry serve with args and reads the URL it
+// prints.
+func serveRegistry(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{logs: &syncBuffer{}}
+	d.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--lease", lease.String()}, args...)...)
+	d.cmd.Stderr = io.MultiWriter(d.logs, os.Stderr)
+	out, err := d.cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, d.cmd.Start())
+	t.Cleanup(func() {
+		d.cmd.Process.Kill()
+		d.cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err, "objregistry serve printed nothing; its log:\n%s", d.logs)
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "objregistry: serving ")
+	require.True(t, ok, "first line %q", line)
+	d.url = url
+	return d
+}
+
+// startServer runs a server process that binds a Calc as name, and
+// returns it with its runtime id.
+func startServer(t *testing.T, url, name string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=server", urlEnv+"="+url, nameEnv+"="+name)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err, "the server did not bind")
+	return cmd, strings.TrimSpace(line)
+}
+
+// runClient runs a client process against the binding at url.
+func runClient(t *testing.T, url string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=client", urlEnv+"="+url)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "client: %s", out)
+	return strings.TrimSpace(string(out))
+}
+
+// cli runs objregistry with args and returns its stdout, stderr and exit
+// status.
+func cli(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func newRuntime(t *testing.T) *remote.Runtime {
+	t.Helper()
+	rt, err := remote.NewRuntime(remote.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { rt.Close() })
+	return rt
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/remote"
+)
+
+func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	listen := fs.String("listen", "127.0.0.1:1099", "`address` to accept connections on (\":1099\" for every interface)")
+	store := fs.String("store", "memory", "where bindings live: \"memory\", or \"file:PATH\" to survive restarts")
+	level := fs.String("log-level", "info", "least `level` logged to stderr: debug, info, warn or error")
+	lease := fs.Duration("lease", 30*time.Second, "`duration` of the leases this registry grants, and assumes for owners that never granted it one")
+	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error: %w", *level, errUsage)
+	}
+	if *lease <= 0 {
+		return fmt.Errorf("--lease %s: must be positive: %w", *lease, errUsage)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	st, err := openStore(*store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	rt, err := remote.NewRuntime(remote.Options{Listen: *listen, Lease: *lease, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	srv, err := registry.Serve(rt, registry.Options{Store: st, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "objregistry: serving %s\n", srv.URL())
+	log.Info("objregistry: serving", "url", srv.URL(), "store", *store, "lease", *lease)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	log.Info("objregistry: shutting down", "signal", context.Cause(ctx))
+	return nil
+}
+
+func openStore(spec string) (registry.Store, error) {
+	switch {
+	case spec == "memory":
+		return registry.NewMemoryStore(), nil
+	case strings.HasPrefix(spec, "file:") && len(spec) > len("file:"):
+		return registry.OpenFileStore(strings.TrimPrefix(spec, "file:"))
+	}
+	return nil, fmt.Errorf("--store %q: want \"memory\" or \"file:PATH\": %w", spec, errUsage)
+}
