@@ -23,29 +23,54 @@ func build(t *testing.T, pkg string) string {
 	return bin
 }
 
+// started is a program running for the rest of a test.
+type started struct {
+	cmd *exec.Cmd
+	out *bufio.Reader
+}
+
+func start(t *testing.T, bin string, args ...string) *started {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return &started{cmd, bufio.NewReader(stdout)}
+}
+
+// firstLine reads the program's next line and returns what follows prefix.
+func firstLine(t *testing.T, s *started, prefix string) string {
+	t.Helper()
+	line, err := s.out.ReadString('\n')
+	require.NoError(t, err)
+	rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
+	require.True(t, ok, "%s said %q", s.cmd.Path, line)
+	return rest
+}
+
+// The calculator example: a standalone registry, a server that binds in
+// it, and a client that finds the server by URL, as three processes.
 func TestCalculatorServerAndClientProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs programs")
 	}
+	registry := build(t, "github.com/objrmi/objrmi/cmd/objregistry")
 	server := build(t, "github.com/objrmi/objrmi/examples/calculator/server")
 	client := build(t, "github.com/objrmi/objrmi/examples/calculator/client")
 
-	srv := exec.Command(server, "-listen", "127.0.0.1:0")
-	stdout, err := srv.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, srv.Start())
-	t.Cleanup(func() {
-		srv.Process.Kill()
-		srv.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err)
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "calculator listening on ")
-	require.True(t, ok, "server said %q", line)
+	reg := start(t, registry, "serve", "--listen", "127.0.0.1:0")
+	regURL := firstLine(t, reg, "objregistry: serving ")
+	srv := start(t, server, "-registry", regURL)
+	url := firstLine(t, srv, "calculator bound as ")
+	assert.Equal(t, regURL+"/calculator", url)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, client, "-server", addr).CombinedOutput()
+	out, err := exec.CommandContext(ctx, client, "-url", url).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, strings.Join([]string{
 		"Add(2, 3) = 5",
@@ -67,6 +92,7 @@ func TestQuickstartRunsTwoProcesses(t *testing.T) {
 	out, err := exec.CommandContext(ctx, bin).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	text := string(out)
+	assert.Regexp(t, `0\. Lookup objrmi://127\.0\.0\.1:\d+/calc`, text)
 	assert.Contains(t, text, "1. Add(2, 3) = 5")
 	assert.Contains(t, text, "Incr(2) = 42")
 	assert.Equal(t, 3, strings.Count(text, "got callback"))

@@ -53,7 +53,12 @@ func (u URL) Endpoint() string { return net.JoinHostPort(u.Host, strconv.Itoa(u.
 // Registry is the URL of the registry alone, without the name.
 func (u URL) Registry() URL { return URL{Host: u.Host, Port: u.Port} }
 
-func (u URL) String() string { return Scheme + "://" + u.Endpoint() + "/" + u.Name }
+func (u URL) String() string {
+	if u.Name == "" {
+		return Scheme + "://" + u.Endpoint()
+	}
+	return Scheme + "://" + u.Endpoint() + "/" + u.Name
+}
 
 // ParseURL parses objrmi://host[:port][/name]. The port defaults to
 // DefaultPort; an IPv6 host goes in brackets. The name, if any, must pass

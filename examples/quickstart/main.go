@@ -1,6 +1,7 @@
 // Command quickstart shows objrmi end to end in one command. It starts a
-// second copy of itself as a separate OS process (the server), then, as
-// the client, calls the server's Calculator, gets a Counter back by
+// second copy of itself as a separate OS process (the server, which binds
+// its Calculator in a registry embedded in its runtime), then, as the
+// client, looks the Calculator up by URL, calls it, gets a Counter back by
 // reference, and passes its own Listener for the server to call back,
 // over the client's connection (the client listens on no port). It prints
 // each step and exits 0.
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
 
@@ -44,7 +46,7 @@ func client() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	endpoint, stop, err := startServer()
+	url, stop, err := startServer()
 	if err != nil {
 		return err
 	}
@@ -57,10 +59,11 @@ func client() error {
 	defer rt.Close()
 	fmt.Printf("client: pid %d, runtime %s, no listener\n", os.Getpid(), rt.ID())
 
-	calc, err := remote.Dial[Calculator](ctx, rt, endpoint, calcID)
+	calc, err := registry.Lookup[Calculator](ctx, rt, url+"/calc")
 	if err != nil {
 		return err
 	}
+	fmt.Printf("0. Lookup %s/calc: a typed stub from the server's embedded registry\n", url)
 	sum, err := calc.Add(ctx, 2, 3)
 	if err != nil {
 		return err
@@ -86,9 +89,9 @@ func client() error {
 	return nil
 }
 
-// startServer runs this program again as the server and reads the
-// endpoint it prints.
-func startServer() (endpoint string, stop func(), err error) {
+// startServer runs this program again as the server and reads the URL
+// of the registry it prints.
+func startServer() (url string, stop func(), err error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", nil, err
@@ -121,6 +124,6 @@ func startServer() (endpoint string, stop func(), err error) {
 		stop()
 		return "", nil, fmt.Errorf("server said %q", line)
 	}
-	fmt.Printf("server: pid %d, runtime %s, listening on %s\n", cmd.Process.Pid, fields[1], fields[0])
+	fmt.Printf("server: pid %d, runtime %s, registry at %s\n", cmd.Process.Pid, fields[1], fields[0])
 	return fields[0], stop, nil
 }

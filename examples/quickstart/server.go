@@ -8,10 +8,9 @@ import (
 	"os"
 	"sync/atomic"
 
+	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
-
-const calcID = 100
 
 type calculator struct{}
 
@@ -37,18 +36,29 @@ type counter struct{ n atomic.Int64 }
 
 func (c *counter) Incr(_ context.Context, by int64) (int64, error) { return c.n.Add(by), nil }
 
-// serve runs the server process: it prints its endpoint on stdout and
-// serves until its stdin closes, so it never outlives the parent.
+// serve runs the server process: it starts a registry inside its own
+// runtime, binds its Calculator there, prints the registry's URL on
+// stdout and serves until its stdin closes, so it never outlives the
+// parent.
 func serve() error {
 	rt, err := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	if _, err := remote.Export[Calculator](rt, calculator{}, remote.WithID(calcID)); err != nil {
+	reg, err := registry.Serve(rt, registry.Options{}) // the embedded registry
+	if err != nil {
 		return err
 	}
-	fmt.Printf("%s %s\n", rt.Endpoint(), rt.ID())
+	defer reg.Close()
+	ref, err := remote.Export[Calculator](rt, calculator{})
+	if err != nil {
+		return err
+	}
+	if err := reg.Bind(context.Background(), "calc", ref); err != nil {
+		return err
+	}
+	fmt.Printf("%s %s\n", reg.URL(), rt.ID())
 	io.Copy(io.Discard, bufio.NewReader(os.Stdin))
 	return nil
 }

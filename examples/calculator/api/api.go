@@ -10,9 +10,8 @@ import (
 
 //go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Calculator,Listener
 
-// ObjectID is where the server exports its Calculator, so a client needs
-// only the server's address (the naming registry will replace this).
-const ObjectID = 100
+// Name is the name the server binds its Calculator under in the registry.
+const Name = "calculator"
 
 // Calculator is the remote interface.
 type Calculator interface {

@@ -1,7 +1,8 @@
-// Command client calls a calculator server, shows how errors cross the
-// wire, and receives callbacks without listening on any port.
+// Command client looks up the calculator in the registry, calls it, shows
+// how errors cross the wire, and receives callbacks without listening on
+// any port.
 //
-//	go run ./examples/calculator/client -server 127.0.0.1:7099
+//	go run ./examples/calculator/client -url objrmi://127.0.0.1:1099/calculator
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/objrmi/objrmi/examples/calculator/api"
 	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
 
@@ -26,15 +28,15 @@ func (printer) Tick(_ context.Context, n int) error {
 }
 
 func main() {
-	server := flag.String("server", "127.0.0.1:7099", "calculator server address")
+	url := flag.String("url", "objrmi://127.0.0.1:1099/"+api.Name, "where the calculator is bound")
 	flag.Parse()
-	if err := run(*server); err != nil {
+	if err := run(*url); err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(1)
 	}
 }
 
-func run(server string) error {
+func run(url string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -48,7 +50,7 @@ func run(server string) error {
 		return err
 	}
 
-	calc, err := remote.Dial[api.Calculator](ctx, rt, server, api.ObjectID)
+	calc, err := registry.Lookup[api.Calculator](ctx, rt, url)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
-// Command server exports a Calculator and serves it until interrupted.
+// Command server exports a Calculator, binds it in a standalone registry
+// (cmd/objregistry), and serves it until interrupted, when it unbinds it.
 //
-//	go run ./examples/calculator/server -listen 127.0.0.1:7099
+//	go run ./cmd/objregistry serve &
+//	go run ./examples/calculator/server -registry objrmi://127.0.0.1:1099
 package main
 
 import (
@@ -11,8 +13,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/objrmi/objrmi/examples/calculator/api"
+	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
 
@@ -37,15 +41,16 @@ func (calculator) Countdown(ctx context.Context, n int, l api.Listener) error {
 }
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:7099", "address to listen on")
+	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
+	reg := flag.String("registry", "objrmi://127.0.0.1:1099", "URL of the registry to bind in")
 	flag.Parse()
-	if err := run(*listen); err != nil {
+	if err := run(*listen, *reg); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen string) error {
+func run(listen, url string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	rt, err := remote.NewRuntime(remote.Options{Listen: listen, Logger: log})
 	if err != nil {
@@ -55,15 +60,32 @@ func run(listen string) error {
 	if err := rt.RegisterError(api.DivByZeroCode, api.ErrDivByZero); err != nil {
 		return err
 	}
-	if _, err := remote.Export[api.Calculator](rt, calculator{}, remote.WithID(api.ObjectID)); err != nil {
+	ref, err := remote.Export[api.Calculator](rt, calculator{})
+	if err != nil {
 		return err
 	}
-	// The client and the tests read this line to find the server.
-	fmt.Printf("calculator listening on %s\n", rt.Endpoint())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reg, err := registry.Dial(ctx, rt, url)
+	if err != nil {
+		return err
+	}
+	// Rebind, not Bind: a server restarted before its old binding was
+	// dropped takes the name back.
+	if err := reg.Rebind(ctx, api.Name, ref); err != nil {
+		return err
+	}
+	// The tests read this line to know the server is bound.
+	fmt.Printf("calculator bound as %s/%s\n", reg.URL(), api.Name)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	<-ctx.Done()
+	<-sig.Done()
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := reg.Unbind(ctx, api.Name); err != nil {
+		log.Warn("unbinding", "err", err)
+	}
 	fmt.Println("calculator shutting down")
 	return nil
 }
