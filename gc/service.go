@@ -50,7 +50,8 @@ type Grant struct {
 	// Known=false must dirty all it holds again.
 	Known bool
 	// Missing are the objects of the request that are no longer exported,
-	// with the reason for each, in request order.
+	// in request order, then the objects the caller held that have been
+	// unexported since its last dirty, each with the reason.
 	Missing []Missing
 }
 

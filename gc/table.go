@@ -78,6 +78,7 @@ type holder struct {
 	lapsed  bool              // its lease ended; it holds nothing until it dirties again
 	held    map[uint64]uint64 // object -> seq of the dirty that added it
 	tombs   map[uint64]tomb   // object -> strong clean, remembered for one lease
+	gone    []uint64          // held objects forgotten since its last dirty
 }
 
 type tomb struct {
@@ -118,6 +119,7 @@ func (t *Table) Forget(obj uint64) {
 	for h := range o.holders {
 		if hd := t.holders[h]; hd != nil {
 			delete(hd.held, obj)
+			hd.gone = append(hd.gone, obj) // told at its next renewal
 		}
 	}
 	delete(t.objects, obj)
@@ -176,6 +178,10 @@ func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 		o.holders[from] = struct{}{}
 		o.referenced = true
 	}
+	for _, obj := range h.gone {
+		g.Missing = append(g.Missing, Missing{Object: obj})
+	}
+	h.gone = nil
 	return g
 }
 

@@ -149,3 +149,15 @@ func TestFileStoreSurvivesARestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all, 3, "the dropped binding is gone from the file too")
 }
+
+// An object its owner unexports while bound is dropped at the registry's
+// next renewal: the owner tells each holder what it lost.
+func TestBindingOfAnUnexportedObjectIsRemoved(t *testing.T) {
+	srv, logs := startRegistry(t, registry.Options{}, remote.Options{})
+	owner, ref, _ := exportCalc(t, remote.Options{Lease: shortLease})
+	c := dial(t, owner, srv.URL())
+	require.NoError(t, c.Bind(ctxT(t), "calc", ref))
+	require.NoError(t, owner.Unexport(ref))
+	waitNames(t, c, nil, 4*shortLease+2*time.Second)
+	assert.Eventually(t, func() bool { return strings.Contains(logs.String(), "it was unexported") }, 5*time.Second, 10*time.Millisecond)
+}

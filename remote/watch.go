@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"runtime"
 
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/objerr"
@@ -18,7 +19,8 @@ import (
 //     runtime's lease ran out, so it has dropped this runtime's hold (the
 //     stub still works if the owner comes back, but the context stays
 //     done);
-//   - objerr.ErrReleased: v was released.
+//   - objerr.ErrReleased: v was released, or Go collected it: keep v
+//     reachable for as long as the context matters.
 //
 // A local object, or a stub that is not counted (an object at a
 // well-known id), is never lost: its context is never done. The registry
@@ -49,7 +51,11 @@ func (rt *Runtime) Confirm(ctx context.Context, v any) error {
 	if s.Released() {
 		return fmt.Errorf("%w: %s", objerr.ErrReleased, s.Ref())
 	}
-	return rt.held.Confirm(ctx, s.Ref())
+	err := rt.held.Confirm(ctx, s.Ref())
+	// v must count as a holder until the answer: Go may collect a stub
+	// as soon as its last use, and that would release it.
+	runtime.KeepAlive(s)
+	return err
 }
 
 // Holders asks the owner of ref who holds its object: each holder

@@ -1,0 +1,171 @@
+package registry_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/remote"
+)
+
+// The whole round: a server starts a registry inside its runtime and
+// binds an object; a client looks it up by URL, typed, and calls it.
+func Example() {
+	ctx := context.Background()
+	server, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	defer server.Close()
+	reg, _ := registry.Serve(server, registry.Options{}) // the embedded registry
+	defer reg.Close()
+	ref, _ := remote.Export[testsvc.Calculator](server, testsvc.NewCalc())
+	_ = reg.Bind(ctx, "calc", ref)
+
+	client, _ := remote.NewRuntime(remote.Options{})
+	defer client.Close()
+	calc, err := registry.Lookup[testsvc.Calculator](ctx, client, reg.URL()+"/calc")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sum, _ := calc.Add(ctx, 2, 3)
+	fmt.Println(sum)
+	// Output: 5
+}
+
+// A client binds, lists and unbinds; each failure is a sentinel.
+func ExampleDial() {
+	ctx := context.Background()
+	regRT, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	defer regRT.Close()
+	srv, _ := registry.Serve(regRT, registry.Options{})
+	defer srv.Close()
+
+	server, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	defer server.Close()
+	ref, _ := remote.Export[testsvc.Calculator](server, testsvc.NewCalc())
+	reg, _ := registry.Dial(ctx, server, srv.URL())
+	fmt.Println(reg.Bind(ctx, "calc", ref))
+	fmt.Println(errors.Is(reg.Bind(ctx, "calc", ref), registry.ErrAlreadyBound))
+	names, _ := reg.List(ctx)
+	fmt.Println(names)
+	fmt.Println(reg.Unbind(ctx, "calc"))
+	fmt.Println(errors.Is(reg.Unbind(ctx, "calc"), registry.ErrNotBound))
+	// Output:
+	// <nil>
+	// true
+	// [calc]
+	// <nil>
+	// true
+}
+
+// Looking up a name bound to another interface is a type error.
+func ExampleLookup() {
+	ctx := context.Background()
+	server, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	defer server.Close()
+	reg, _ := registry.Serve(server, registry.Options{})
+	defer reg.Close()
+	ref, _ := remote.Export[testsvc.Calculator](server, testsvc.NewCalc())
+	_ = reg.Bind(ctx, "calc", ref)
+
+	client, _ := remote.NewRuntime(remote.Options{})
+	defer client.Close()
+	_, err := registry.Lookup[testsvc.Counter](ctx, client, reg.URL()+"/calc")
+	fmt.Println(errors.Is(err, registry.ErrWrongType))
+	_, err = registry.Lookup[testsvc.Calculator](ctx, client, reg.URL()+"/nothing")
+	fmt.Println(errors.Is(err, registry.ErrNotBound))
+	// Output:
+	// true
+	// true
+}
+
+// LookupIn reuses one client for many lookups.
+func ExampleLookupIn() {
+	ctx := context.Background()
+	server, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	defer server.Close()
+	srv, _ := registry.Serve(server, registry.Options{})
+	defer srv.Close()
+	for _, name := range []string{"a", "b"} {
+		ref, _ := remote.Export[testsvc.Calculator](server, testsvc.NewCalc())
+		_ = srv.Bind(ctx, name, ref)
+	}
+	client, _ := remote.NewRuntime(remote.Options{})
+	defer client.Close()
+	reg, _ := registry.Dial(ctx, client, srv.URL())
+	for _, name := range []string{"a", "b"} {
+		calc, _ := registry.LookupIn[testsvc.Calculator](ctx, reg, name)
+		n, _ := calc.Add(ctx, 1, 1)
+		fmt.Println(name, n)
+	}
+	// Output:
+	// a 2
+	// b 2
+}
+
+func ExampleParseURL() {
+	u, _ := registry.ParseURL("objrmi://registry.example.com/billing/calc")
+	fmt.Println(u.Host, u.Port, u.Name)
+	_, err := registry.ParseURL("objrmi://registry.example.com:99999/calc")
+	fmt.Println(err)
+	// Output:
+	// registry.example.com 1099 billing/calc
+	// objrmi registry: bad URL "objrmi://registry.example.com:99999/calc": port 99999 is out of range 1-65535
+}
+
+func ExampleCheckName() {
+	fmt.Println(registry.CheckName("billing/calc-2"))
+	fmt.Println(registry.CheckName("a b"))
+	// Output:
+	// <nil>
+	// objrmi registry: bad name: "a b": forbidden character ' ' at byte 1 (allowed: letters, digits, '.', '_', '-', and '/' between parts)
+}
+
+// A file store keeps the bindings across a restart of the registry.
+func ExampleOpenFileStore() {
+	dir, _ := os.MkdirTemp("", "registry")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "bindings.json")
+
+	store, _ := registry.OpenFileStore(path)
+	ref := remote.Ref{Runtime: [16]byte{1}, Endpoint: "127.0.0.1:7099", Object: 1024, Iface: "Calculator"}
+	_ = store.Create(context.Background(), registry.Binding{Name: "calc", Ref: ref})
+
+	reopened, _ := registry.OpenFileStore(path)
+	b, _ := reopened.Get(context.Background(), "calc")
+	fmt.Println(b.Name, b.Ref.Endpoint, b.Ref.Object)
+	// Output: calc 127.0.0.1:7099 1024
+}
+
+// Access decides who may change bindings; here any caller may bind
+// names under "public/", and only the registry's host anything else.
+// The far runtime dials from 127.0.0.2, which LocalOnly takes for
+// another host.
+func ExampleAccess() {
+	ctx := context.Background()
+	rt, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	defer rt.Close()
+	srv, _ := registry.Serve(rt, registry.Options{
+		Access: func(ctx context.Context, op registry.Op, name string) error {
+			if strings.HasPrefix(name, "public/") {
+				return nil
+			}
+			return registry.LocalOnly(ctx, op, name)
+		},
+	})
+	defer srv.Close()
+
+	far, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0", Dial: fromAddr("127.0.0.2")})
+	defer far.Close()
+	ref, _ := remote.Export[testsvc.Calculator](far, testsvc.NewCalc())
+	reg, _ := registry.Dial(ctx, far, srv.URL())
+	fmt.Println(reg.Bind(ctx, "public/calc", ref))
+	fmt.Println(errors.Is(reg.Bind(ctx, "calc", ref), registry.ErrAccessDenied))
+	// Output:
+	// <nil>
+	// true
+}
