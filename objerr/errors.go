@@ -144,11 +144,12 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Reason)
 	}
-	if e.Err != nil {
+	// A registered sentinel is usually in the server's message already.
+	if e.Err != nil && !strings.Contains(e.Reason, e.Err.Error()) {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
-	if e.RemoteType != "" {
+	if e.RemoteType != "" && e.AppCode == "" { // a code says more than a type
 		fmt.Fprintf(&b, " [%s]", e.RemoteType)
 	}
 	return b.String()

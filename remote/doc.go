@@ -40,4 +40,13 @@
 // running calls are cancelled with objerr.ErrOrphaned, and a method that
 // passes its context on carries that cancellation downstream. Inspect shows
 // the runtime's exports, holders, held references and calls in flight.
+// Watch tells a holder when a reference is lost (its owner says it is
+// gone, restarted, or could not be reached before the lease ran out).
+//
+// Programs usually find objects by name rather than by endpoint and id:
+// package registry is the naming registry, at the well-known id
+// RegistryID. A Ref value itself can be a parameter or result: it travels
+// as a reference to an object of any interface, kept alive on the way
+// like a typed one, which is how the registry binds and returns objects
+// whose types it does not know.
 package remote

@@ -24,7 +24,7 @@ func ExampleRuntime_Watch() {
 	client, _ := remote.NewRuntime(remote.Options{})
 	defer client.Close()
 	calc, _ := remote.StubOf[testsvc.Calculator](client, ref)
-	defer remote.Release(calc) // and keeps it reachable until then
+	defer remote.Release(calc)    // and keeps it reachable until then
 	_ = client.Confirm(ctx, calc) // the owner granted the lease
 	lost := client.Watch(calc)
 

@@ -92,14 +92,15 @@ func lookup(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 			return fmt.Errorf("asking the owner for the lease holders: %w", err)
 		}
 		fmt.Fprintf(tw, "holders:\t%d\n", len(obj.Holders))
-		now := time.Now()
-		for _, h := range obj.Holders {
-			fmt.Fprintf(tw, "  %s\tlease expires in %s\n", h.Runtime, h.Expires.Sub(now).Round(100*time.Millisecond))
-		}
 		if obj.InTransit > 0 {
 			fmt.Fprintf(tw, "in transit:\t%d\n", obj.InTransit)
 		}
-		return tw.Flush()
+		tw.Flush()
+		now := time.Now()
+		for _, h := range obj.Holders {
+			fmt.Fprintf(stdout, "  %s  lease expires in %s\n", h.Runtime, h.Expires.Sub(now).Round(100*time.Millisecond))
+		}
+		return nil
 	})
 }
 
