@@ -161,3 +161,21 @@ func TestBindingOfAnUnexportedObjectIsRemoved(t *testing.T) {
 	waitNames(t, c, nil, 4*shortLease+2*time.Second)
 	assert.Eventually(t, func() bool { return strings.Contains(logs.String(), "it was unexported") }, 5*time.Second, 10*time.Millisecond)
 }
+
+// An embedded registry holds no lease on its own runtime's objects; a
+// lookup of one that was unexported drops the binding instead.
+func TestEmbeddedBindingOfAnUnexportedObjectIsRemoved(t *testing.T) {
+	rt := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	srv, err := registry.Serve(rt, registry.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	ref, err := remote.Export[testsvc.Calculator](rt, testsvc.NewCalc())
+	require.NoError(t, err)
+	require.NoError(t, srv.Bind(ctxT(t), "calc", ref))
+	require.NoError(t, rt.Unexport(ref))
+
+	c := dial(t, newRuntime(t, remote.Options{}), srv.URL())
+	_, err = c.Lookup(ctxT(t), "calc")
+	assert.ErrorIs(t, err, registry.ErrNotBound)
+	waitNames(t, c, nil, time.Second)
+}

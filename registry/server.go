@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/remote"
 	"github.com/objrmi/objrmi/stub"
 )
@@ -209,7 +210,24 @@ func (s *Server) Lookup(ctx context.Context, name string) (remote.Ref, error) {
 		return remote.Ref{}, err
 	}
 	b, err := s.opts.Store.Get(ctx, name)
-	return b.Ref, err
+	if err != nil {
+		return remote.Ref{}, err
+	}
+	// The registry holds no lease on its own runtime's objects, so it
+	// cannot hear that one was unexported: it asks.
+	if b.Ref.Runtime == s.rt.ID() {
+		if _, err := s.rt.Holders(ctx, b.Ref); errors.Is(err, objerr.ErrNoSuchObject) {
+			s.mu.Lock()
+			own := s.live[name]
+			s.mu.Unlock()
+			if own != nil && sameObject(own.ref, b.Ref) {
+				own.stop()
+				s.drop(name, own, err)
+			}
+			return remote.Ref{}, notBound(name)
+		}
+	}
+	return b.Ref, nil
 }
 
 // List implements Registry.
