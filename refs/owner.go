@@ -22,6 +22,7 @@ type owner struct {
 	since   time.Time     // when this runtime first held anything of the owner
 	until   time.Time     // when the owner drops us unless a dirty reaches it
 	renewAt time.Time
+	owed    bool      // something held that the owner has not said is gone
 	retryAt time.Time // a failed message waits until then
 	backoff time.Duration
 	cleans  []pendingClean
@@ -49,6 +50,9 @@ type round struct {
 	cleans []pendingClean
 	wakeAt time.Time
 	done   bool
+	// timeout bounds the round's dirty: no later than just past the
+	// lapse, so a silent owner is found out on time.
+	timeout time.Duration
 }
 
 func (o *owner) loop() {
@@ -122,7 +126,13 @@ func (o *owner) plan(now time.Time) round {
 		o.cleans = append(o.cleans, pendingClean{c: gc.Clean{Seq: t.seq.Add(1), Objects: strong, Strong: true}})
 	}
 	r.cleans, o.cleans = o.cleans, nil
+	o.owed = owed
 	r.renew = o.lease > 0 && owed && !now.Before(o.renewAt)
+	r.timeout = t.cfg.CallTimeout
+	if left := o.lapseAt().Sub(now); left > 0 && left < r.timeout {
+		// Past the lapse a late answer is no use: give up then, to know.
+		r.timeout = left + 50*time.Millisecond
+	}
 	if len(o.entries) == 0 && len(r.cleans) == 0 {
 		delete(t.owners, o.Runtime)
 		r.done = true
@@ -147,7 +157,7 @@ func (o *owner) nextWake(pin time.Time) time.Duration {
 			next = at
 		}
 	}
-	if o.lease > 0 && len(o.entries) > 0 {
+	if o.lease > 0 && o.owed {
 		consider(o.renewAt)
 	}
 	consider(o.retryAt)
@@ -163,7 +173,7 @@ func (o *owner) exchange(r round) {
 	t := o.t
 	failed := false
 	if len(r.dirty) > 0 || r.renew {
-		failed = !o.dirty(r.to, r.dirty, r.pins)
+		failed = !o.dirty(r.to, r.dirty, r.pins, r.timeout)
 	}
 	for i, pc := range r.cleans {
 		ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
@@ -222,14 +232,15 @@ func (o *owner) lapsed(last error) {
 		Err: fmt.Errorf("%w: %w", objerr.ErrLeaseLapsed, last)}
 	for _, e := range o.entries {
 		e.markLost(err)
+		e.lapsed = e.lostErr == err
 	}
 }
 
 // dirty sends one dirty (a renewal if objs is empty) and reports whether
 // it was answered.
-func (o *owner) dirty(to Owner, objs, pins []uint64) bool {
+func (o *owner) dirty(to Owner, objs, pins []uint64, timeout time.Duration) bool {
 	t := o.t
-	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
 	g, err := t.send.Dirty(ctx, to, gc.Dirty{Seq: t.seq.Add(1), Objects: objs, Pins: pins})
 	cancel()
 	now := time.Now()
@@ -256,6 +267,9 @@ func (o *owner) dirty(to Owner, objs, pins []uint64) bool {
 			o.lapsed(err)
 		}
 		return false
+	}
+	for _, e := range o.entries {
+		e.recovered()
 	}
 	if !g.Known {
 		// The owner had no lease for us (it lapsed, or this is the

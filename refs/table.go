@@ -99,6 +99,7 @@ type entry struct {
 	pin      uint64 // the owner's in-transit pin that the next dirty claims
 
 	lostErr error                   // why the reference is known lost
+	lapsed  bool                    // lost for want of a renewal: the owner may answer again
 	watch   context.Context         // made by Watch; cancelled with lostErr
 	lose    context.CancelCauseFunc // cancels watch
 	acked   chan struct{}           // made by Confirm; closed when the owner answers
@@ -114,6 +115,15 @@ func (e *entry) markLost(err error) {
 		e.lose(err)
 	}
 	e.settle()
+}
+
+// recovered forgets a lapse once the owner answers again: later Watch
+// and Confirm calls see the reference as held. Contexts already handed
+// out stay done: what they reported did happen.
+func (e *entry) recovered() {
+	if e.lapsed {
+		e.lostErr, e.lapsed, e.watch, e.lose = nil, false, nil, nil
+	}
 }
 
 // settle wakes those waiting in Confirm.
@@ -193,7 +203,8 @@ func (t *Table) Pin(ref wire.Ref) {
 // objerr.ErrNoSuchObject), or the owner could not be reached before this
 // runtime's lease ran out (objerr.ErrLeaseLapsed), or ref was released
 // (objerr.ErrReleased). A lapsed reference is still claimed again if its
-// owner comes back, but the context stays done.
+// owner comes back: the context handed out stays done, and Watch then
+// returns a new one.
 func (t *Table) Watch(ref wire.Ref) context.Context {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -224,8 +235,9 @@ func (t *Table) Confirm(ctx context.Context, ref wire.Ref) error {
 			t.mu.Unlock()
 			return notHeld(ref)
 		case e.lostErr != nil:
+			err := e.lostErr
 			t.mu.Unlock()
-			return e.lostErr
+			return err
 		case e.state == held:
 			t.mu.Unlock()
 			return nil

@@ -28,13 +28,24 @@ type ownerTable struct {
 	mu         sync.Mutex
 	failCleans int
 	dirties    int
+	down       bool // dirties fail as if the owner could not be dialled
 }
 
 func (o *ownerTable) Dirty(_ context.Context, _ Owner, d gc.Dirty) (gc.Grant, error) {
 	o.mu.Lock()
 	o.dirties++
+	down := o.down
 	o.mu.Unlock()
+	if down {
+		return gc.Grant{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection, Err: errors.New("connection refused")}
+	}
 	return o.tb.Dirty(o.from, d), nil
+}
+
+func (o *ownerTable) setDown(down bool) {
+	o.mu.Lock()
+	o.down = down
+	o.mu.Unlock()
 }
 
 func (o *ownerTable) Clean(_ context.Context, _ Owner, c gc.Clean) error {
@@ -119,4 +130,58 @@ func TestRenewalIsPerOwnerNotPerReference(t *testing.T) {
 	for _, obj := range objs {
 		require.Len(t, o.holders(obj), 1)
 	}
+}
+
+// A reference the owner says is gone is lost; the owner goroutine then
+// sleeps instead of planning renewals it will never send.
+func TestAGoneReferenceIsLostAndNotRenewed(t *testing.T) {
+	const lease = 100 * time.Millisecond
+	o := newOwner(lease, 7)
+	tab := New(Config{}, o)
+	defer tab.Close()
+	ref := wire.Ref{Runtime: uuid.New(), Object: 7}
+	defer tab.Hold(ref)()
+	require.NoError(t, tab.Confirm(context.Background(), ref))
+
+	o.tb.Forget(7) // unexported
+	lost := tab.Watch(ref)
+	select {
+	case <-lost.Done():
+	case <-time.After(10 * lease):
+		t.Fatal("the renewal did not report the object gone")
+	}
+	assert.ErrorIs(t, context.Cause(lost), objerr.ErrNoSuchObject)
+	tab.mu.Lock()
+	ow := tab.owners[ref.Runtime]
+	tab.mu.Unlock()
+	// One more round sees that nothing is owed; after it the goroutine
+	// sleeps, instead of waking each millisecond for a renewal it skips.
+	assert.Eventually(t, func() bool { return ow.nextWake(time.Time{}) > time.Minute }, 10*lease, time.Millisecond)
+}
+
+// A lease that lapsed while the owner was unreachable is reported, and
+// forgotten once the owner answers again.
+func TestALapseIsForgottenWhenTheOwnerAnswers(t *testing.T) {
+	const lease = 100 * time.Millisecond
+	o := newOwner(lease, 7)
+	tab := New(Config{MaxBackoff: lease}, o)
+	defer tab.Close()
+	ref := wire.Ref{Runtime: uuid.New(), Object: 7}
+	defer tab.Hold(ref)()
+	require.NoError(t, tab.Confirm(context.Background(), ref))
+
+	o.setDown(true)
+	lost := tab.Watch(ref)
+	select {
+	case <-lost.Done():
+	case <-time.After(20 * lease):
+		t.Fatal("the lapse was not noticed")
+	}
+	assert.ErrorIs(t, context.Cause(lost), objerr.ErrLeaseLapsed)
+	assert.ErrorIs(t, tab.Confirm(context.Background(), ref), objerr.ErrLeaseLapsed)
+
+	o.setDown(false)
+	require.Eventually(t, func() bool { return tab.Confirm(context.Background(), ref) == nil }, 20*lease, time.Millisecond)
+	assert.NoError(t, tab.Watch(ref).Err(), "a new watch starts afresh")
+	assert.Error(t, lost.Err(), "the old one stays done")
 }
