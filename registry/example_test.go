@@ -134,11 +134,17 @@ func ExampleOpenFileStore() {
 	store, _ := registry.OpenFileStore(path)
 	ref := remote.Ref{Runtime: [16]byte{1}, Endpoint: "127.0.0.1:7099", Object: 1024, Iface: "Calculator"}
 	_ = store.Create(context.Background(), registry.Binding{Name: "calc", Ref: ref})
+	_, err := registry.OpenFileStore(path)
+	fmt.Println(err != nil) // one store per file at a time
+	store.Close()
 
 	reopened, _ := registry.OpenFileStore(path)
+	defer reopened.Close()
 	b, _ := reopened.Get(context.Background(), "calc")
 	fmt.Println(b.Name, b.Ref.Endpoint, b.Ref.Object)
-	// Output: calc 127.0.0.1:7099 1024
+	// Output:
+	// true
+	// calc 127.0.0.1:7099 1024
 }
 
 // Access decides who may change bindings; here any caller may bind

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,10 +20,12 @@ import (
 // FileStore keeps the bindings in a JSON file, so they survive a
 // restart of the registry. Every change rewrites the file atomically (a
 // new file, synced, renamed over the old one): a crash leaves the old
-// bindings or the new ones, never a torn file. One registry at a time
-// may use a file.
+// bindings or the new ones, never a torn file. One store at a time may
+// have a file open: a second one, in this process or another, is refused
+// while the first is open (a lock on PATH.lock, on Unix).
 type FileStore struct {
 	path string
+	lock io.Closer
 	mu   sync.Mutex // orders changes with their writes
 	mem  *MemoryStore
 }
@@ -47,11 +50,23 @@ const fileVersion = 1
 
 // OpenFileStore opens the store at path, creating it if it does not
 // exist. A file that does not parse is an error, not an empty registry.
-func OpenFileStore(path string) (*FileStore, error) {
-	s := &FileStore{path: path, mem: NewMemoryStore()}
+func OpenFileStore(path string) (_ *FileStore, err error) {
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("objrmi registry: file store %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
+	s := &FileStore{path: path, lock: lock, mem: NewMemoryStore()}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return s, s.save()
+		if err := s.save(); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("objrmi registry: file store: %w", err)
@@ -129,8 +144,8 @@ func (s *FileStore) Get(ctx context.Context, name string) (Binding, error) {
 // List implements Store.
 func (s *FileStore) List(ctx context.Context) ([]Binding, error) { return s.mem.List(ctx) }
 
-// Close implements Store.
-func (s *FileStore) Close() error { return nil }
+// Close implements Store: it releases the file for another store.
+func (s *FileStore) Close() error { return s.lock.Close() }
 
 // saveOr writes the file, or undoes the change in memory if it cannot,
 // so that memory never claims what the disk does not hold.
@@ -182,10 +197,11 @@ func writeAtomic(path string, data []byte) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+	// The rename is done: whether or not the directory syncs, the file
+	// now holds the new content, and memory must agree with it.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }

@@ -1,8 +1,12 @@
 package registry_test
 
 import (
+	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,10 +131,12 @@ func TestFileStoreSurvivesARestart(t *testing.T) {
 	require.NoError(t, c.Bind(ctxT(t), "dead", deadRef))
 	require.NoError(t, srv.Close())
 	require.NoError(t, regRT.Close())
+	require.NoError(t, store.Close())
 	require.NoError(t, dead.Close())
 
 	store, err = registry.OpenFileStore(path)
 	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
 	srv2, logs := startRegistry(t, registry.Options{Store: store}, remote.Options{Lease: shortLease})
 	c2 := dial(t, newRuntime(t, remote.Options{}), srv2.URL())
 	waitNames(t, c2, []string{"live0", "live1", "live2"}, 4*shortLease+2*time.Second)
@@ -143,11 +149,12 @@ func TestFileStoreSurvivesARestart(t *testing.T) {
 	assert.Contains(t, logs.String(), "restored bindings")
 	assert.Eventually(t, func() bool { return strings.Contains(logs.String(), "name=dead") }, 5*time.Second, 10*time.Millisecond)
 
-	reopened, err := registry.OpenFileStore(path)
-	require.NoError(t, err)
-	all, err := reopened.List(ctxT(t))
-	require.NoError(t, err)
-	assert.Len(t, all, 3, "the dropped binding is gone from the file too")
+	_, err = registry.OpenFileStore(path)
+	assert.ErrorContains(t, err, "in use by another registry")
+	require.Eventually(t, func() bool {
+		data, err := os.ReadFile(path)
+		return err == nil && strings.Count(string(data), `"name":`) == 3 && !strings.Contains(string(data), `"dead"`)
+	}, 5*time.Second, 10*time.Millisecond, "the dropped binding is gone from the file too")
 }
 
 // An object its owner unexports while bound is dropped at the registry's
@@ -178,4 +185,72 @@ func TestEmbeddedBindingOfAnUnexportedObjectIsRemoved(t *testing.T) {
 	_, err = c.Lookup(ctxT(t), "calc")
 	assert.ErrorIs(t, err, registry.ErrNotBound)
 	waitNames(t, c, nil, time.Second)
+}
+
+// flakyStore is a memory store whose deletions fail on demand.
+type flakyStore struct {
+	*registry.MemoryStore
+	mu   sync.Mutex
+	fail bool
+}
+
+func (f *flakyStore) failing() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fail
+}
+
+func (f *flakyStore) setFailing(v bool) {
+	f.mu.Lock()
+	f.fail = v
+	f.mu.Unlock()
+}
+
+func (f *flakyStore) Delete(ctx context.Context, name string) (registry.Binding, error) {
+	if f.failing() {
+		return registry.Binding{}, errors.New("disk full")
+	}
+	return f.MemoryStore.Delete(ctx, name)
+}
+
+func (f *flakyStore) DeleteIf(ctx context.Context, name string, ref remote.Ref) (bool, error) {
+	if f.failing() {
+		return false, errors.New("disk full")
+	}
+	return f.MemoryStore.DeleteIf(ctx, name, ref)
+}
+
+// A store that fails to delete never makes the registry lose track of a
+// binding: an Unbind that failed keeps watching it, and a binding dropped
+// for a dead object is not handed out while the store still has it.
+func TestAFailingStoreNeverLeavesADeadBindingOut(t *testing.T) {
+	store := &flakyStore{MemoryStore: registry.NewMemoryStore()}
+	srv, _ := startRegistry(t, registry.Options{Store: store}, remote.Options{})
+	owner, ref, _ := exportCalc(t, remote.Options{Lease: shortLease})
+	c := dial(t, newRuntime(t, remote.Options{}), srv.URL())
+	require.NoError(t, c.Bind(ctxT(t), "calc", ref))
+
+	store.setFailing(true)
+	assert.ErrorContains(t, c.Unbind(ctxT(t), "calc"), "disk full")
+	require.NoError(t, owner.Close())
+	waitNames(t, c, nil, 4*shortLease+2*time.Second) // still watched, dropped
+	_, err := c.Lookup(ctxT(t), "calc")
+	assert.ErrorIs(t, err, registry.ErrNotBound)
+	all, _ := store.List(ctxT(t))
+	assert.Len(t, all, 1, "the store still has it")
+
+	store.setFailing(false)
+	waitNames(t, c, nil, time.Second)
+	all, _ = store.List(ctxT(t))
+	assert.Empty(t, all, "removed from the store at the next List")
+}
+
+func TestWellKnownIDsCannotBeBound(t *testing.T) {
+	srv, _ := startRegistry(t, registry.Options{}, remote.Options{})
+	owner := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	ref, err := remote.Export[testsvc.Calculator](owner, testsvc.NewCalc(), remote.WithID(100))
+	require.NoError(t, err)
+	err = dial(t, owner, srv.URL()).Bind(ctxT(t), "calc", ref)
+	assert.ErrorIs(t, err, registry.ErrBadReference)
+	assert.ErrorContains(t, err, "well-known id")
 }

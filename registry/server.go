@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/remote"
 	"github.com/objrmi/objrmi/stub"
 )
@@ -38,8 +37,9 @@ type Server struct {
 
 	mu     sync.Mutex
 	closed bool
-	live   map[string]*binding // the registry's hold on each bound object
-	wg     sync.WaitGroup      // drop callbacks that may be running
+	live   map[string]*binding   // the registry's hold on each bound object
+	stale  map[string]remote.Ref // dropped, but the store failed to delete them
+	wg     sync.WaitGroup        // drop callbacks that may be running
 }
 
 // binding is the registry's hold on one bound object.
@@ -75,7 +75,7 @@ func Serve(rt *remote.Runtime, opts Options) (*Server, error) {
 	if err := registerCodes(rt); err != nil {
 		return nil, err
 	}
-	s := &Server{rt: rt, opts: opts, live: make(map[string]*binding)}
+	s := &Server{rt: rt, opts: opts, live: make(map[string]*binding), stale: make(map[string]remote.Ref)}
 	stored, err := opts.Store.List(context.Background())
 	if err != nil {
 		return nil, err
@@ -141,13 +141,18 @@ func (s *Server) bind(ctx context.Context, op Op, name string, obj remote.Ref) e
 		return fmt.Errorf("%w: %s: other runtimes could not call it (zero, or its runtime has no listener)",
 			ErrBadReference, obj)
 	}
+	if obj.Object < remote.FirstDynamicID && obj.Runtime != s.rt.ID() {
+		return fmt.Errorf("%w: %s: an object at a well-known id is not counted, so the registry cannot hold a lease on it; export it without WithID",
+			ErrBadReference, obj)
+	}
 	if op == OpBind {
 		if _, err := s.opts.Store.Get(ctx, name); err == nil {
 			return fmt.Errorf("%w: %q", ErrAlreadyBound, name)
 		}
 	}
-	// Hold first, and store once the owner has granted the lease, so
-	// that a bound name never points at an object that is already gone.
+	// Hold first, and store once the owner has granted the lease (or, for
+	// an object of this runtime, once it is found exported), so that a
+	// bound name never points at an object that is already gone.
 	h := remote.Dynamic(s.rt, obj)
 	cctx, cancel := context.WithTimeout(ctx, s.opts.ConfirmTimeout)
 	err := s.rt.Confirm(cctx, h)
@@ -192,8 +197,13 @@ func (s *Server) Unbind(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	_, err := s.opts.Store.Delete(ctx, name)
+	if err != nil && !errors.Is(err, ErrNotBound) {
+		s.mu.Unlock()
+		return err // still bound: the hold and the watch stay
+	}
 	b := s.live[name]
 	delete(s.live, name)
+	delete(s.stale, name)
 	s.mu.Unlock()
 	if b != nil {
 		b.end()
@@ -209,36 +219,33 @@ func (s *Server) Lookup(ctx context.Context, name string) (remote.Ref, error) {
 	if err := CheckName(name); err != nil {
 		return remote.Ref{}, err
 	}
+	s.mu.Lock()
+	s.retryDrops(ctx)
+	_, stale := s.stale[name]
+	s.mu.Unlock()
+	if stale {
+		return remote.Ref{}, notBound(name)
+	}
 	b, err := s.opts.Store.Get(ctx, name)
-	if err != nil {
-		return remote.Ref{}, err
-	}
-	// The registry holds no lease on its own runtime's objects, so it
-	// cannot hear that one was unexported: it asks.
-	if b.Ref.Runtime == s.rt.ID() {
-		if _, err := s.rt.Holders(ctx, b.Ref); errors.Is(err, objerr.ErrNoSuchObject) {
-			s.mu.Lock()
-			own := s.live[name]
-			s.mu.Unlock()
-			if own != nil && sameObject(own.ref, b.Ref) {
-				own.stop()
-				s.drop(name, own, err)
-			}
-			return remote.Ref{}, notBound(name)
-		}
-	}
-	return b.Ref, nil
+	return b.Ref, err
 }
 
 // List implements Registry.
 func (s *Server) List(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	s.retryDrops(ctx)
+	s.mu.Unlock()
 	all, err := s.opts.Store.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, len(all))
-	for i, b := range all {
-		names[i] = b.Name
+	names := make([]string, 0, len(all))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range all {
+		if _, stale := s.stale[b.Name]; !stale {
+			names = append(names, b.Name)
+		}
 	}
 	return names, nil
 }
@@ -281,12 +288,23 @@ func (s *Server) drop(name string, b *binding, why error) {
 		return
 	}
 	delete(s.live, name)
-	_, err := s.opts.Store.DeleteIf(context.Background(), name, b.ref)
+	if _, err := s.opts.Store.DeleteIf(context.Background(), name, b.ref); err != nil {
+		// Never hand it out; try the store again at the next Lookup or List.
+		s.stale[name] = b.ref
+		s.opts.Logger.Error("objrmi registry: the store kept a dropped binding; will retry", "name", name, "err", err)
+	}
 	s.mu.Unlock()
 	b.handle.Release()
 	s.opts.Logger.Warn("objrmi registry: removed a binding: its object is gone or unreachable",
 		"name", name, "ref", b.ref.String(), "why", why.Error())
-	if err != nil {
-		s.opts.Logger.Error("objrmi registry: the store kept a dropped binding", "name", name, "err", err)
+}
+
+// retryDrops removes from the store the dropped bindings it kept before.
+// s.mu is held.
+func (s *Server) retryDrops(ctx context.Context) {
+	for name, ref := range s.stale {
+		if _, err := s.opts.Store.DeleteIf(ctx, name, ref); err == nil {
+			delete(s.stale, name)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"cmp"
 	"fmt"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/skeleton"
 )
 
@@ -45,6 +47,8 @@ type export struct {
 	collectable bool // unexported when its last reference ends
 	key         exportKey
 	keyed       bool
+	gone        context.Context // made by watch; cancelled when it is removed
+	lose        context.CancelCauseFunc
 }
 
 type exportKey struct {
@@ -116,6 +120,9 @@ func (t *exportTable) remove(num uint64, only *export, why string) bool {
 	}
 	t.dgc.Forget(num)
 	delete(t.byNum, num)
+	if e.lose != nil {
+		e.lose(&objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject, Reason: why})
+	}
 	if e.keyed && t.byValue[e.key] == num {
 		delete(t.byValue, e.key)
 	}
@@ -135,6 +142,27 @@ func (t *exportTable) unlist(num uint64) {
 	if e := t.byNum[num]; e != nil && e.keyed && t.byValue[e.key] == num {
 		delete(t.byValue, e.key)
 	}
+}
+
+// watch returns a context cancelled when num is removed, or one already
+// cancelled, with the reason, if it is not exported.
+func (t *exportTable) watch(num uint64) context.Context {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.byNum[num]
+	if e == nil {
+		why := t.gone[num]
+		if why == "" {
+			why = fmt.Sprintf("object %d is not exported", num)
+		}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(&objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject, Reason: why})
+		return ctx
+	}
+	if e.gone == nil {
+		e.gone, e.lose = context.WithCancelCause(context.Background())
+	}
+	return e.gone
 }
 
 // get returns the export at num, or nil.

@@ -19,14 +19,21 @@ import (
 //     runtime's lease ran out, so it has dropped this runtime's hold (the
 //     stub still works if the owner comes back, but the context stays
 //     done);
-//   - objerr.ErrReleased: v was released, or Go collected it: keep v
-//     reachable for as long as the context matters.
+//   - objerr.ErrReleased: v was released, or every stub for the same
+//     reference in rt was released or collected by Go: keep v reachable
+//     for as long as the context matters.
 //
-// A local object, or a stub that is not counted (an object at a
-// well-known id), is never lost: its context is never done. The registry
-// uses Watch to drop the bindings of servers that died.
+// A stub for an object of rt itself is lost when the object is
+// unexported or collected. A local object that is not a stub, or a stub
+// of another runtime's object at a well-known id (not counted), is never
+// lost: its context is never done. The context is shared by all stubs
+// of one reference. The registry uses Watch to drop the bindings of
+// servers that died.
 func (rt *Runtime) Watch(v any) context.Context {
 	s, ok := stub.From(v)
+	if ok && s.Ref().Runtime == rt.id {
+		return rt.exports.watch(s.Ref().Object)
+	}
 	if !ok || !s.Counted() {
 		return context.Background()
 	}
@@ -41,10 +48,14 @@ func (rt *Runtime) Watch(v any) context.Context {
 // Confirm waits until the owner of the stub v has granted this runtime a
 // lease on its object. It fails with the owner's reason if the object is
 // gone (objerr.ErrNoSuchObject), with objerr.ErrLeaseLapsed if the owner
-// stays unreachable for a whole lease, or with ctx's error. A local
+// stays unreachable for a whole lease, or with ctx's error. A stub for an
+// object of rt itself is confirmed if the object is exported; a local
 // object or a stub that is not counted is confirmed at once.
 func (rt *Runtime) Confirm(ctx context.Context, v any) error {
 	s, ok := stub.From(v)
+	if ok && s.Ref().Runtime == rt.id {
+		return context.Cause(rt.exports.watch(s.Ref().Object))
+	}
 	if !ok || !s.Counted() {
 		return nil
 	}

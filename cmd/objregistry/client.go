@@ -23,9 +23,12 @@ func connect(fs *flag.FlagSet, args []string, named bool, do func(ctx context.Co
 	if err := parse(fs, args, 1, what); err != nil {
 		return err
 	}
+	if *timeout <= 0 {
+		return fmt.Errorf("--timeout %s: must be positive: %w", *timeout, errUsage)
+	}
 	u, err := registry.ParseURL(fs.Arg(0))
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", err, errUsage)
 	}
 	if named && u.Name == "" {
 		return fmt.Errorf("%q names no binding: want objrmi://host:port/NAME: %w", fs.Arg(0), errUsage)

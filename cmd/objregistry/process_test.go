@@ -84,7 +84,8 @@ func TestCLIUsage(t *testing.T) {
 		{[]string{"list"}, 2, "", "want one URL, got 0 arguments"},
 		{[]string{"list", "objrmi://127.0.0.1:1/x"}, 2, "", "without a name"},
 		{[]string{"lookup", "objrmi://127.0.0.1:1"}, 2, "", "names no binding"},
-		{[]string{"lookup", "http://127.0.0.1/x"}, 1, "", `scheme "http" is not objrmi`},
+		{[]string{"lookup", "http://127.0.0.1/x"}, 2, "", `scheme "http" is not objrmi`},
+		{[]string{"list", "--timeout", "0s", "objrmi://127.0.0.1:1"}, 2, "", "--timeout 0s: must be positive"},
 		{[]string{"lookup", "--timeout", "2s", "objrmi://127.0.0.1:1/x"}, 1, "", "connection refused"},
 	} {
 		out, errOut, code := cli(t, tc.args...)

@@ -31,6 +31,10 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	if *lease <= 0 {
 		return fmt.Errorf("--lease %s: must be positive: %w", *lease, errUsage)
 	}
+	// Signals are caught before "serving" is printed: a supervisor may
+	// stop the daemon the moment it reports ready.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	st, err := openStore(*store)
 	if err != nil {
@@ -50,9 +54,6 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	defer srv.Close()
 	fmt.Fprintf(stdout, "objregistry: serving %s\n", srv.URL())
 	log.Info("objregistry: serving", "url", srv.URL(), "store", *store, "lease", *lease)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	log.Info("objregistry: shutting down", "signal", context.Cause(ctx))
 	return nil
