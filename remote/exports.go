@@ -1,8 +1,8 @@
 package remote
 
 import (
-	"context"
 	"cmp"
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
