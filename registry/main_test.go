@@ -1,65 +1,32 @@
 package registry_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/internal/testutil"
 	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// newRuntime starts a runtime closed at the end of the test.
-func newRuntime(t *testing.T, opts remote.Options) *remote.Runtime {
-	t.Helper()
-	rt, err := remote.NewRuntime(opts)
-	require.NoError(t, err)
-	t.Cleanup(func() { rt.Close() })
-	return rt
-}
+func newRuntime(t *testing.T, opts remote.Options) *remote.Runtime { return testutil.Runtime(t, opts) }
 
-// ctxT bounds a test's calls well beyond its needs, so a bug fails
-// rather than hangs.
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// logBuffer collects a registry's log lines for a test to read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+func ctxT(t *testing.T) context.Context { return testutil.Ctx(t) }
 
 // startRegistry runs a registry in its own listening runtime.
-func startRegistry(t *testing.T, opts registry.Options, rtOpts remote.Options) (*registry.Server, *logBuffer) {
+func startRegistry(t *testing.T, opts registry.Options, rtOpts remote.Options) (*registry.Server, *testutil.Buffer) {
 	t.Helper()
 	rtOpts.Listen = "127.0.0.1:0"
 	rt := newRuntime(t, rtOpts)
-	logs := &logBuffer{}
+	logs := &testutil.Buffer{}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	}

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
-	"github.com/objrmi/objrmi/internal/testsvc"
-	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/internal/testutil"
 	"github.com/objrmi/objrmi/remote"
 )
 
@@ -16,7 +14,6 @@ import (
 // process, of an object in a third process, over loopback TCP: compare
 // with registry's BenchmarkLookupEmbedded.
 func BenchmarkLookupStandalone(b *testing.B) {
-	ctx := context.Background()
 	d := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--log-level", "warn")
 	d.Stderr = os.Stderr
 	out, err := d.StdoutPipe()
@@ -57,24 +54,5 @@ func BenchmarkLookupStandalone(b *testing.B) {
 
 	client, _ := remote.NewRuntime(remote.Options{})
 	defer client.Close()
-	c, err := registry.Dial(ctx, client, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("Ref", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := c.Lookup(ctx, "calc"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Typed", func(b *testing.B) {
-		for b.Loop() {
-			calc, err := registry.Lookup[testsvc.Calculator](ctx, client, url+"/calc")
-			if err != nil {
-				b.Fatal(err)
-			}
-			remote.Release(calc)
-		}
-	})
+	testutil.BenchLookups(b, client, url)
 }

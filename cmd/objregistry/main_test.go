@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/internal/testutil"
 	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
@@ -122,36 +122,18 @@ func childClient(url string) {
 	fmt.Println("sum", sum)
 }
 
-// syncBuffer collects a process's stderr for a test to read while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // daemon is a running objregistry serve.
 type daemon struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *syncBuffer
+	logs *testutil.Buffer
 }
 
 // serveRegistry starts objregistry serve with args and reads the URL it
 // prints.
 func serveRegistry(t *testing.T, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{logs: &syncBuffer{}}
+	d := &daemon{logs: &testutil.Buffer{}}
 	d.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--lease", lease.String()}, args...)...)
 	d.cmd.Stderr = io.MultiWriter(d.logs, os.Stderr)
 	out, err := d.cmd.StdoutPipe()
@@ -215,16 +197,6 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
-func newRuntime(t *testing.T) *remote.Runtime {
-	t.Helper()
-	rt, err := remote.NewRuntime(remote.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { rt.Close() })
-	return rt
-}
+func newRuntime(t *testing.T) *remote.Runtime { return testutil.Runtime(t, remote.Options{}) }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t *testing.T) context.Context { return testutil.Ctx(t) }
