@@ -3,7 +3,6 @@
 package examples_test
 
 import (
-	"bufio"
 	"context"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/objrmi/objrmi/internal/testutil"
 )
 
 func build(t *testing.T, pkg string) string {
@@ -23,32 +24,13 @@ func build(t *testing.T, pkg string) string {
 	return bin
 }
 
-// started is a program running for the rest of a test.
-type started struct {
-	cmd *exec.Cmd
-	out *bufio.Reader
-}
-
-func start(t *testing.T, bin string, args ...string) *started {
+// firstLine runs bin with args for the rest of the test and returns what
+// follows prefix on the first line it prints.
+func firstLine(t *testing.T, prefix, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return &started{cmd, bufio.NewReader(stdout)}
-}
-
-// firstLine reads the program's next line and returns what follows prefix.
-func firstLine(t *testing.T, s *started, prefix string) string {
-	t.Helper()
-	line, err := s.out.ReadString('\n')
-	require.NoError(t, err)
-	rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
-	require.True(t, ok, "%s said %q", s.cmd.Path, line)
+	line, _ := testutil.Start(t, exec.Command(bin, args...))
+	rest, ok := strings.CutPrefix(line, prefix)
+	require.True(t, ok, "%s said %q", bin, line)
 	return rest
 }
 
@@ -62,10 +44,8 @@ func TestCalculatorServerAndClientProcesses(t *testing.T) {
 	server := build(t, "github.com/objrmi/objrmi/examples/calculator/server")
 	client := build(t, "github.com/objrmi/objrmi/examples/calculator/client")
 
-	reg := start(t, registry, "serve", "--listen", "127.0.0.1:0")
-	regURL := firstLine(t, reg, "objregistry: serving ")
-	srv := start(t, server, "-registry", regURL)
-	url := firstLine(t, srv, "calculator bound as ")
+	regURL := firstLine(t, "objregistry: serving ", registry, "serve", "--listen", "127.0.0.1:0")
+	url := firstLine(t, "calculator bound as ", server, "-registry", regURL)
 	assert.Equal(t, regURL+"/calculator", url)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

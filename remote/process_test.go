@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/internal/testutil"
 	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/remote"
 )
@@ -30,18 +30,8 @@ func runChild(t *testing.T, env ...string) (*exec.Cmd, string, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	r := bufio.NewReader(out)
-	line, err := r.ReadString('\n')
-	require.NoError(t, err)
-	return cmd, strings.TrimSpace(line), r
+	line, r := testutil.Start(t, cmd)
+	return cmd, line, r
 }
 
 // Killing the server (kill -9) in the middle of a call gives the caller

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -136,16 +135,8 @@ func serveRegistry(t *testing.T, args ...string) *daemon {
 	d := &daemon{logs: &testutil.Buffer{}}
 	d.cmd = exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--lease", lease.String()}, args...)...)
 	d.cmd.Stderr = io.MultiWriter(d.logs, os.Stderr)
-	out, err := d.cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, d.cmd.Start())
-	t.Cleanup(func() {
-		d.cmd.Process.Kill()
-		d.cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err, "objregistry serve printed nothing; its log:\n%s", d.logs)
-	url, ok := strings.CutPrefix(strings.TrimSpace(line), "objregistry: serving ")
+	line, _ := testutil.Start(t, d.cmd)
+	url, ok := strings.CutPrefix(line, "objregistry: serving ")
 	require.True(t, ok, "first line %q", line)
 	d.url = url
 	return d
@@ -157,17 +148,8 @@ func startServer(t *testing.T, url, name string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=server", urlEnv+"="+url, nameEnv+"="+name)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err, "the server did not bind")
-	return cmd, strings.TrimSpace(line)
+	id, _ := testutil.Start(t, cmd) // the server prints its id once bound
+	return cmd, id
 }
 
 // runClient runs a client process against the binding at url.

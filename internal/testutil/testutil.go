@@ -1,11 +1,16 @@
 // Package testutil holds the helpers that the tests of several packages
-// share: runtimes closed at the end of a test, bounded contexts, a log
-// buffer safe to read while written, and the lookup benchmark body.
+// share: runtimes closed at the end of a test, bounded contexts, child
+// processes, a log buffer safe to read while written, and the lookup
+// benchmark body.
 package testutil
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,4 +83,25 @@ func BenchLookups(b *testing.B, client *remote.Runtime, url string) {
 			remote.Release(calc)
 		}
 	})
+}
+
+// Start runs cmd until the test ends (then kills it) and returns the
+// first line it prints, trimmed, and a reader over the rest of its
+// output. cmd.Stderr, if unset, goes to this test's stderr.
+func Start(t testing.TB, cmd *exec.Cmd) (string, *bufio.Reader) {
+	t.Helper()
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
+	require.NoError(t, err, "%s printed nothing", cmd.Path)
+	return strings.TrimSpace(line), r
 }
