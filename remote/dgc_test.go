@@ -197,6 +197,7 @@ func TestReferenceInTransitSurvivesItsLastHolder(t *testing.T) {
 	calcX := dialCalc(t, x, srv.Endpoint())
 	k, err := calcX.NewCounter(ctxT(t), 7)
 	require.NoError(t, err)
+	require.NoError(t, x.Confirm(ctxT(t), k)) // X's pin is claimed: only Y's will be in transit
 	ref, _ := remote.RefOf(k)
 	require.NoError(t, calcX.Keep(ctxT(t), "k", k)) // the server keeps its own object: no hold
 
