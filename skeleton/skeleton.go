@@ -71,7 +71,7 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 			reply = panicReply(h.ID, m, r, env.Logger)
 		}
 	}()
-	if err := args.Validate(wire.MaxDepth); err != nil {
+	if err := args.Validate(wire.DefaultLimits); err != nil {
 		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{Message: m.Op + ": " + err.Error()})
 	}
 	in := make([]reflect.Value, 1+len(m.In))

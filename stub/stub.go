@@ -188,7 +188,7 @@ func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name stri
 	if err := wire.ReadReturn(d, &rh); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header", Err: err}
 	}
-	if err := d.Validate(wire.MaxDepth); err != nil {
+	if err := d.Validate(wire.DefaultLimits); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply", Err: err}
 	}
 	if rh.Code != 0 {

@@ -6,24 +6,45 @@ import (
 	"fmt"
 )
 
-// MaxDepth bounds how deeply msgpack arrays and maps may nest in one
-// argument or result list.
-const MaxDepth = 64
+// Limits bound the shape of one argument or result list, before any of
+// it is decoded into Go values.
+type Limits struct {
+	// MaxDepth bounds how deeply arrays and maps may nest.
+	MaxDepth int
+	// MaxCollectionLen bounds the elements of one array or entries of one
+	// map. A frame's size alone would allow one element per byte, and a
+	// one-byte element can decode into a 16-byte Go value or more.
+	MaxCollectionLen int
+}
 
-// ErrMalformed is returned by Validate.
+// Default limits.
+const (
+	MaxDepth         = 64
+	MaxCollectionLen = 1 << 20
+)
+
+// DefaultLimits are the limits a runtime uses unless configured.
+var DefaultLimits = Limits{MaxDepth: MaxDepth, MaxCollectionLen: MaxCollectionLen}
+
+// ErrMalformed is returned by Validate for bytes that are not one
+// well-formed msgpack value.
 var ErrMalformed = errors.New("objrmi/wire: malformed value")
+
+// ErrLimit is returned by Validate for a well-formed value that breaks a
+// configured limit. A peer that sends one is disconnected.
+var ErrLimit = errors.New("objrmi/wire: limit exceeded")
 
 // Validate checks that the decoder's remaining bytes hold exactly one
 // well-formed msgpack value, no collection longer than the bytes that
-// could follow it, and no nesting deeper than maxDepth. It runs before
+// could follow it, and nothing beyond l. It runs before
 // any decoding into Go values, so that neither msgpack nor objrmi ever
 // allocates for a length it cannot fill or recurses without bound: a few
 // hostile bytes cannot exhaust memory or the stack.
-func (d *Decoder) Validate(maxDepth int) error {
-	return validate(d.p[len(d.p)-d.r.Len():], maxDepth)
+func (d *Decoder) Validate(l Limits) error {
+	return validate(d.p[len(d.p)-d.r.Len():], l)
 }
 
-func validate(p []byte, maxDepth int) error {
+func validate(p []byte, l Limits) error {
 	// pending[i] counts the values still owed to the i-th open collection.
 	pending := make([]int, 0, 8)
 	need := 1 // values owed at the top level
@@ -41,6 +62,7 @@ func validate(p []byte, maxDepth int) error {
 		if err != nil {
 			return err
 		}
+		isMap := p[0]&0xf0 == 0x80 || p[0] == 0xde || p[0] == 0xdf
 		p = p[skip:]
 		if n < 0 { // a scalar or a byte string of -n-1 bytes
 			if size := -n - 1; size > len(p) {
@@ -53,9 +75,16 @@ func validate(p []byte, maxDepth int) error {
 		if n > len(p) {
 			return fmt.Errorf("%w: collection of %d values with %d bytes left", ErrMalformed, n, len(p))
 		}
+		elems := n
+		if isMap {
+			elems /= 2
+		}
+		if elems > l.MaxCollectionLen {
+			return fmt.Errorf("%w: MaxCollectionLen: collection of %d elements, limit %d", ErrLimit, elems, l.MaxCollectionLen)
+		}
 		if n > 0 {
-			if len(pending) >= maxDepth {
-				return fmt.Errorf("%w: nested deeper than %d", ErrMalformed, maxDepth)
+			if len(pending) >= l.MaxDepth {
+				return fmt.Errorf("%w: MaxDepth: nested deeper than %d", ErrLimit, l.MaxDepth)
 			}
 			pending = append(pending, need)
 			need = n

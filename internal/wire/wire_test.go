@@ -124,30 +124,34 @@ func FuzzReadHello(f *testing.F) {
 func TestValidate(t *testing.T) {
 	deep := bytes.Repeat([]byte{0x91}, 100)
 	deep = append(deep, 0x01)
+	small := Limits{MaxDepth: 64, MaxCollectionLen: 3}
 	cases := map[string]struct {
-		p  []byte
-		ok bool
+		p    []byte
+		want error // nil: valid
 	}{
-		"list of ints":         {[]byte{0x92, 0x01, 0xcd, 0x01, 0x00}, true},
-		"map and string":       {[]byte{0x91, 0x81, 0xa1, 'k', 0xc0}, true},
-		"ext":                  {[]byte{0xd6, 0xff, 0, 0, 0, 0}, true},
-		"huge array, no data":  {[]byte{0x91, 0xdd, 0xff, 0xff, 0xff, 0xff}, false},
-		"huge map, no data":    {[]byte{0xdf, 0x7f, 0xff, 0xff, 0xff}, false},
-		"string past the end":  {[]byte{0xdb, 0, 0, 0, 9, 'a'}, false},
-		"too deep":             {deep, false},
-		"reserved code":        {[]byte{0xc1}, false},
-		"trailing bytes":       {[]byte{0x90, 0x01}, false},
-		"truncated collection": {[]byte{0x93, 0x01}, false},
-		"empty":                {nil, false},
+		"list of ints":         {[]byte{0x92, 0x01, 0xcd, 0x01, 0x00}, nil},
+		"map and string":       {[]byte{0x91, 0x81, 0xa1, 'k', 0xc0}, nil},
+		"ext":                  {[]byte{0xd6, 0xff, 0, 0, 0, 0}, nil},
+		"map at the limit":     {[]byte{0x83, 1, 1, 2, 2, 3, 3}, nil},
+		"huge array, no data":  {[]byte{0x91, 0xdd, 0xff, 0xff, 0xff, 0xff}, ErrMalformed},
+		"huge map, no data":    {[]byte{0xdf, 0x7f, 0xff, 0xff, 0xff}, ErrMalformed},
+		"string past the end":  {[]byte{0xdb, 0, 0, 0, 9, 'a'}, ErrMalformed},
+		"reserved code":        {[]byte{0xc1}, ErrMalformed},
+		"trailing bytes":       {[]byte{0x90, 0x01}, ErrMalformed},
+		"truncated collection": {[]byte{0x93, 0x01}, ErrMalformed},
+		"empty":                {nil, ErrMalformed},
+		"too deep":             {deep, ErrLimit},
+		"too long":             {[]byte{0x94, 1, 2, 3, 4}, ErrLimit},
+		"map too long":         {[]byte{0x84, 1, 1, 2, 2, 3, 3, 4, 4}, ErrLimit},
 	}
 	for name, c := range cases {
 		d := NewDecoder(c.p)
-		err := d.Validate(MaxDepth)
+		err := d.Validate(small)
 		d.Release()
-		if c.ok {
+		if c.want == nil {
 			assert.NoError(t, err, name)
 		} else {
-			assert.ErrorIs(t, err, ErrMalformed, name)
+			assert.ErrorIs(t, err, c.want, name)
 		}
 	}
 }
@@ -160,7 +164,7 @@ func FuzzValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) {
 		d := NewDecoder(p)
 		defer d.Release()
-		if d.Validate(MaxDepth) != nil {
+		if d.Validate(DefaultLimits) != nil {
 			return
 		}
 		_, _ = d.DecodeInterface()
