@@ -309,6 +309,15 @@ func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
 	return events, lapsed
 }
 
+// Knows reports whether holder has a lease here, or a clean remembered:
+// state that only that runtime may change.
+func (t *Table) Knows(holder uuid.UUID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.holders[holder]
+	return ok
+}
+
 // Holder is one runtime holding an object, and when its lease ends.
 type Holder struct {
 	Runtime uuid.UUID

@@ -50,6 +50,9 @@ const (
 	CodeProtocol         Code = 11 // the peer broke the protocol
 	CodeAccessDenied     Code = 12 // the server refused the caller
 	CodeOverloaded       Code = 13 // the server refused for lack of capacity
+	CodeLimit            Code = 14 // a message broke one of the receiver's limits
+	CodeUnauthenticated  Code = 15 // the peer requires authentication the caller did not pass
+	CodeTLSMismatch      Code = 16 // one side speaks TLS and the other does not
 )
 
 var codeNames = [...]string{
@@ -67,6 +70,9 @@ var codeNames = [...]string{
 	CodeProtocol:         "protocol violation",
 	CodeAccessDenied:     "access denied",
 	CodeOverloaded:       "overloaded",
+	CodeLimit:            "limit exceeded",
+	CodeUnauthenticated:  "unauthenticated",
+	CodeTLSMismatch:      "TLS mismatch",
 }
 
 func (c Code) String() string {
@@ -94,9 +100,16 @@ var (
 	ErrProtocol     = &sentinel{code: CodeProtocol}
 	ErrAccessDenied = &sentinel{code: CodeAccessDenied}
 	ErrOverloaded   = &sentinel{code: CodeOverloaded}
-	ErrApplication  = &sentinel{code: CodeApplication}
-	ErrCanceled     = &sentinel{code: CodeCanceled}
-	ErrDeadline     = &sentinel{code: CodeDeadlineExceeded}
+	ErrLimit        = &sentinel{code: CodeLimit}
+	// ErrUnauthenticated: the server wants a client certificate or a
+	// token, and got none it accepts.
+	ErrUnauthenticated = &sentinel{code: CodeUnauthenticated}
+	// ErrTLSMismatch: the dialler spoke TLS to a plaintext runtime, or
+	// plaintext to one that requires TLS.
+	ErrTLSMismatch = &sentinel{code: CodeTLSMismatch}
+	ErrApplication = &sentinel{code: CodeApplication}
+	ErrCanceled    = &sentinel{code: CodeCanceled}
+	ErrDeadline    = &sentinel{code: CodeDeadlineExceeded}
 )
 
 // sentinel matches any *Error of its kind or code.

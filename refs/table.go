@@ -22,6 +22,7 @@ import (
 type Owner struct {
 	Runtime  uuid.UUID
 	Endpoint string
+	TLS      bool // the endpoint speaks only TLS
 }
 
 // Sender delivers dirty and clean messages to an owner's DGC object.
@@ -153,14 +154,14 @@ func (t *Table) Hold(ref wire.Ref) (release func()) {
 	}
 	o := t.owners[ref.Runtime]
 	if o == nil {
-		o = &owner{t: t, Owner: Owner{ref.Runtime, ref.Endpoint}, entries: make(map[uint64]*entry),
+		o = &owner{t: t, Owner: Owner{ref.Runtime, ref.Endpoint, ref.TLS}, entries: make(map[uint64]*entry),
 			kick: make(chan struct{}, 1), since: time.Now()}
 		t.owners[ref.Runtime] = o
 		t.wg.Add(1)
 		go o.loop()
 	}
 	if o.Endpoint == "" {
-		o.Endpoint = ref.Endpoint
+		o.Endpoint, o.TLS = ref.Endpoint, ref.TLS
 	}
 	e := o.entries[ref.Object]
 	if e == nil {

@@ -34,7 +34,11 @@ func dial(ctx context.Context, rt *remote.Runtime, u URL) (*Client, error) {
 	if err := registerCodes(rt); err != nil {
 		return nil, err
 	}
-	reg, err := remote.Dial[Registry](ctx, rt, u.Endpoint(), remote.RegistryID)
+	endpoint := u.Endpoint()
+	if u.TLS {
+		endpoint = "tls:" + endpoint
+	}
+	reg, err := remote.Dial[Registry](ctx, rt, endpoint, remote.RegistryID)
 	if err != nil {
 		return nil, fmt.Errorf("objrmi registry: %s: %w", u.Registry(), err)
 	}

@@ -15,9 +15,10 @@ var (
 	// ErrNotBound: Lookup or Unbind found no such name, or the object
 	// bound to it is gone.
 	ErrNotBound = errors.New("objrmi registry: name is not bound")
-	// ErrAccessDenied: the caller may not change bindings. It also
-	// matches objerr.ErrAccessDenied.
-	ErrAccessDenied error = accessDenied{}
+	// ErrAccessDenied: the caller may not change bindings. The refusal
+	// comes before the method runs, so it is objerr.ErrAccessDenied
+	// itself, "not sent".
+	ErrAccessDenied = objerr.ErrAccessDenied
 	// ErrBadName: the name breaks the naming rules (see CheckName).
 	ErrBadName = errors.New("objrmi registry: bad name")
 	// ErrBadReference: Bind was given a reference no other runtime could
@@ -27,11 +28,6 @@ var (
 	ErrWrongType = errors.New("objrmi registry: bound object has another interface")
 )
 
-type accessDenied struct{}
-
-func (accessDenied) Error() string        { return "objrmi registry: access denied" }
-func (accessDenied) Is(target error) bool { return target == objerr.ErrAccessDenied }
-
 // codes are the wire names of the errors above.
 var codes = []struct {
 	code string
@@ -39,7 +35,6 @@ var codes = []struct {
 }{
 	{"objrmi.registry.already-bound", ErrAlreadyBound},
 	{"objrmi.registry.not-bound", ErrNotBound},
-	{"objrmi.registry.access-denied", ErrAccessDenied},
 	{"objrmi.registry.bad-name", ErrBadName},
 	{"objrmi.registry.bad-reference", ErrBadReference},
 }

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/objrmi/objrmi/internal/testsvc"
 	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/remote"
 )
 
@@ -147,31 +147,36 @@ func ExampleOpenFileStore() {
 	// calc 127.0.0.1:7099 1024
 }
 
-// Access decides who may change bindings; here any caller may bind
-// names under "public/", and only the registry's host anything else.
-// The far runtime dials from 127.0.0.2, which LocalOnly takes for
-// another host.
-func ExampleAccess() {
+// Access decides who may change bindings. LocalOr gives the bind right
+// to the registry's host and to named principals, here one proved by a
+// token (a client certificate works the same way, under mutual TLS). The
+// far runtimes dial from 127.0.0.2, which LocalOnly takes for another
+// host.
+func ExampleLocalOr() {
 	ctx := context.Background()
-	rt, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
-	defer rt.Close()
-	srv, _ := registry.Serve(rt, registry.Options{
-		Access: func(ctx context.Context, op registry.Op, name string) error {
-			if strings.HasPrefix(name, "public/") {
-				return nil
+	rt, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0",
+		CheckToken: func(_ context.Context, token string) (string, error) {
+			if token == "s3cret" { // a real check would look the token up
+				return "deployer", nil
 			}
-			return registry.LocalOnly(ctx, op, name)
-		},
-	})
+			return "", errors.New("unknown token")
+		}})
+	defer rt.Close()
+	srv, _ := registry.Serve(rt, registry.Options{Access: registry.LocalOr("deployer")})
 	defer srv.Close()
 
-	far, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0", Dial: fromAddr("127.0.0.2")})
-	defer far.Close()
-	ref, _ := remote.Export[testsvc.Calculator](far, testsvc.NewCalc())
-	reg, _ := registry.Dial(ctx, far, srv.URL())
-	fmt.Println(reg.Bind(ctx, "public/calc", ref))
-	fmt.Println(errors.Is(reg.Bind(ctx, "calc", ref), registry.ErrAccessDenied))
+	deployer, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0", Dial: fromAddr("127.0.0.2"), Token: "s3cret"})
+	defer deployer.Close()
+	ref, _ := remote.Export[testsvc.Calculator](deployer, testsvc.NewCalc())
+	reg, _ := registry.Dial(ctx, deployer, srv.URL())
+	fmt.Println(reg.Bind(ctx, "calc", ref))
+
+	stranger, _ := remote.NewRuntime(remote.Options{Dial: fromAddr("127.0.0.2")})
+	defer stranger.Close()
+	reg2, _ := registry.Dial(ctx, stranger, srv.URL())
+	err := reg2.Unbind(ctx, "calc")
+	fmt.Println(errors.Is(err, registry.ErrAccessDenied), errors.Is(err, objerr.ErrNotSent))
 	// Output:
 	// <nil>
-	// true
+	// true true
 }

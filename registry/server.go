@@ -18,7 +18,8 @@ type Options struct {
 	// Store keeps the bindings. Default: a new MemoryStore. The registry
 	// does not close it.
 	Store Store
-	// Access rules on Bind, Rebind and Unbind. Default: LocalOnly.
+	// Access rules on Bind, Rebind and Unbind, before they run. Default:
+	// LocalOnly. LocalOr(names...) also gives principals the bind right.
 	Access Access
 	// Logger receives one line per binding made, replaced, removed or
 	// dropped because its object is gone. Default: discarded.
@@ -88,7 +89,7 @@ func Serve(rt *remote.Runtime, opts Options) (*Server, error) {
 	if len(stored) > 0 {
 		opts.Logger.Info("objrmi registry: restored bindings; claiming their leases", "bindings", len(stored))
 	}
-	s.ref, err = remote.Export[Registry](rt, s, remote.WithID(remote.RegistryID))
+	s.ref, err = remote.Export[Registry](rt, s, remote.WithID(remote.RegistryID), remote.WithAuthorize(s.authorize))
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -98,6 +99,9 @@ func Serve(rt *remote.Runtime, opts Options) (*Server, error) {
 
 // URL is where other runtimes reach this registry.
 func (s *Server) URL() string {
+	if s.rt.TLS() {
+		return SchemeTLS + "://" + s.rt.Endpoint()
+	}
 	return Scheme + "://" + s.rt.Endpoint()
 }
 
@@ -251,10 +255,19 @@ func (s *Server) List(ctx context.Context) ([]string, error) {
 }
 
 func (s *Server) allow(ctx context.Context, op Op, name string) error {
-	if err := CheckName(name); err != nil {
-		return err
+	if s.inProcess(ctx) {
+		// A call in the registry's own process skips the export's
+		// Authorizer, so Access runs here.
+		if err := s.opts.Access(ctx, op); err != nil {
+			return fmt.Errorf("%w: %w", ErrAccessDenied, err)
+		}
 	}
-	return s.opts.Access(ctx, op, name)
+	return CheckName(name)
+}
+
+func (s *Server) inProcess(ctx context.Context) bool {
+	_, remoteCall := remote.CallerAddr(ctx)
+	return !remoteCall
 }
 
 // hold makes the registry a holder of obj, bound to name. s.mu is held.

@@ -11,8 +11,12 @@ import (
 // DefaultPort is the registry port of a URL that names none: Java RMI's.
 const DefaultPort = 1099
 
-// Scheme is the scheme of objrmi URLs.
-const Scheme = "objrmi"
+// Scheme is the scheme of objrmi URLs; SchemeTLS that of a registry
+// whose runtime speaks only TLS, as https is to http.
+const (
+	Scheme    = "objrmi"
+	SchemeTLS = "objrmis"
+)
 
 // MaxNameLen bounds a binding's name, in bytes.
 const MaxNameLen = 255
@@ -39,30 +43,36 @@ func (e *URLError) Unwrap() []error {
 	return []error{ErrBadURL, e.Err}
 }
 
-// URL is a parsed objrmi://host:port/name. Name is empty in the URL of a
-// registry itself.
+// URL is a parsed objrmi://host:port/name or objrmis://host:port/name.
+// Name is empty in the URL of a registry itself.
 type URL struct {
 	Host string // a host name or an IP address, without brackets
 	Port int
 	Name string
+	TLS  bool // objrmis: dial the registry with TLS
 }
 
 // Endpoint is the registry's "host:port".
 func (u URL) Endpoint() string { return net.JoinHostPort(u.Host, strconv.Itoa(u.Port)) }
 
 // Registry is the URL of the registry alone, without the name.
-func (u URL) Registry() URL { return URL{Host: u.Host, Port: u.Port} }
+func (u URL) Registry() URL { return URL{Host: u.Host, Port: u.Port, TLS: u.TLS} }
 
 func (u URL) String() string {
-	if u.Name == "" {
-		return Scheme + "://" + u.Endpoint()
+	scheme := Scheme
+	if u.TLS {
+		scheme = SchemeTLS
 	}
-	return Scheme + "://" + u.Endpoint() + "/" + u.Name
+	if u.Name == "" {
+		return scheme + "://" + u.Endpoint()
+	}
+	return scheme + "://" + u.Endpoint() + "/" + u.Name
 }
 
-// ParseURL parses objrmi://host[:port][/name]. The port defaults to
-// DefaultPort; an IPv6 host goes in brackets. The name, if any, must pass
-// CheckName. Every refusal is a *URLError that matches ErrBadURL.
+// ParseURL parses objrmi://host[:port][/name], or objrmis:// for a
+// registry that speaks TLS. The port defaults to DefaultPort; an IPv6
+// host goes in brackets. The name, if any, must pass CheckName. Every
+// refusal is a *URLError that matches ErrBadURL.
 func ParseURL(s string) (URL, error) {
 	bad := func(format string, args ...any) (URL, error) {
 		return URL{}, &URLError{URL: s, Reason: fmt.Sprintf(format, args...)}
@@ -71,8 +81,8 @@ func ParseURL(s string) (URL, error) {
 	switch {
 	case !ok:
 		return bad("no scheme: want %s://host:port/name", Scheme)
-	case !strings.EqualFold(scheme, Scheme):
-		return bad("scheme %q is not %s", scheme, Scheme)
+	case !strings.EqualFold(scheme, Scheme) && !strings.EqualFold(scheme, SchemeTLS):
+		return bad("scheme %q is not %s or %s", scheme, Scheme, SchemeTLS)
 	}
 	authority, name, _ := strings.Cut(rest, "/")
 	if strings.Contains(authority, "@") {
@@ -98,7 +108,7 @@ func ParseURL(s string) (URL, error) {
 			return URL{}, &URLError{URL: s, Reason: strings.TrimPrefix(err.Error(), ErrBadName.Error()+": "), Err: err}
 		}
 	}
-	return URL{Host: host, Port: port, Name: name}, nil
+	return URL{Host: host, Port: port, Name: name, TLS: strings.EqualFold(scheme, SchemeTLS)}, nil
 }
 
 // splitHostPort splits an authority into host and port ("" if absent).

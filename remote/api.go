@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/wire"
@@ -21,6 +22,7 @@ type ExportOption func(*exportConfig)
 type exportConfig struct {
 	id          uint64
 	collectable bool
+	authorize   Authorizer
 }
 
 // WithID exports the object at a well-known id (2 to FirstDynamicID-1),
@@ -63,7 +65,7 @@ func Export[T any](rt *Runtime, impl T, opts ...ExportOption) (Ref, error) {
 	if rt.isClosing() {
 		return Ref{}, errClosed()
 	}
-	num, err := rt.exports.add(it, impl, cfg.id, false, cfg.collectable)
+	num, err := rt.exports.add(it, impl, cfg, false)
 	if err != nil {
 		return Ref{}, err
 	}
@@ -106,20 +108,35 @@ func StubOf[T any](rt *Runtime, ref Ref) (T, error) {
 	return t, nil
 }
 
-// Dial connects to the runtime at endpoint ("host:port") and returns a T
-// for the object it exports at the well-known id.
+// Dial connects to the runtime at endpoint ("host:port", or
+// "tls:host:port" for a runtime that speaks TLS) and returns a T for the
+// object it exports at the well-known id.
 func Dial[T any](ctx context.Context, rt *Runtime, endpoint string, id uint64) (T, error) {
 	var zero T
 	it, err := iface.For[T]()
 	if err != nil {
 		return zero, err
 	}
-	c, err := rt.Conn(ctx, &Ref{Endpoint: endpoint})
+	ref := WellKnown(endpoint, id, it.Name)
+	c, err := rt.Conn(ctx, &ref)
 	if err != nil {
 		return zero, err
 	}
-	return StubOf[T](rt, Ref{Runtime: c.Peer().Runtime, Endpoint: endpoint, Object: id, Iface: it.Name})
+	ref.Runtime = c.Peer().Runtime
+	return StubOf[T](rt, ref)
 }
+
+// WellKnown is the reference to the object at a well-known id of the
+// runtime at endpoint ("host:port" or "tls:host:port"), before its
+// runtime identity is known.
+func WellKnown(endpoint string, id uint64, iface string) Ref {
+	endpoint, useTLS := strings.CutPrefix(endpoint, tlsPrefix)
+	return Ref{Endpoint: endpoint, TLS: useTLS, Object: id, Iface: iface}
+}
+
+// TLS reports whether this runtime's listener speaks TLS: its references
+// say so, and peers must dial it with TLS.
+func (rt *Runtime) TLS() bool { return rt.ln != nil && rt.opts.TLS != nil }
 
 // RefOf returns the reference behind a stub, or false if v is not a stub.
 func RefOf(v any) (Ref, bool) {

@@ -2,8 +2,10 @@ package remote
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -28,6 +30,7 @@ type connTable struct {
 	// connection's peer claims is its own say-so.
 	dialed     map[string]*transport.Conn
 	handshakes map[net.Conn]struct{}
+	refused    int // sockets refused over MaxConns, since last logged
 }
 
 // dialing is one dial in progress; concurrent callers wait for it rather
@@ -106,15 +109,30 @@ func (t *connTable) live(id uuid.UUID) *transport.Conn {
 }
 
 // trackHandshake records a socket still in its handshake, so Close can
-// interrupt it.
-func (t *connTable) trackHandshake(nc net.Conn) bool {
+// interrupt it. It refuses the socket when the runtime is closing, or
+// when it already has limit connections, open or opening.
+func (t *connTable) trackHandshake(nc net.Conn, limit int) (closed, full bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return false
+		return true, false
+	}
+	if len(t.all)+len(t.handshakes) >= limit {
+		t.refused++
+		return false, true
 	}
 	t.handshakes[nc] = struct{}{}
-	return true
+	return false, false
+}
+
+// takeRefused returns how many sockets were refused as over MaxConns
+// since the last call.
+func (t *connTable) takeRefused() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.refused
+	t.refused = 0
+	return n
 }
 
 func (t *connTable) untrackHandshake(nc net.Conn) {
@@ -151,7 +169,7 @@ func (rt *Runtime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, er
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
 			Reason: fmt.Sprintf("runtime %s has no listener and no open connection to this runtime", ref.Runtime)}
 	}
-	c, err := rt.dial(ctx, ref.Endpoint)
+	c, err := rt.dial(ctx, dialKey(ref.Endpoint, ref.TLS))
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +181,20 @@ func (rt *Runtime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, er
 	return c, nil
 }
 
-// dial returns a live connection to endpoint, opening one if needed.
+// dialKey names a dial target: the endpoint, and "tls:" in front when it
+// speaks TLS. A plaintext and a TLS dial to one endpoint are different
+// dials: one of them will be refused.
+func dialKey(endpoint string, useTLS bool) string {
+	if useTLS {
+		return tlsPrefix + endpoint
+	}
+	return endpoint
+}
+
+const tlsPrefix = "tls:"
+
+// dial returns a live connection to endpoint (a dialKey), opening one if
+// needed.
 // One dial per endpoint runs at a time, on a goroutine of the runtime and
 // bounded by DialTimeout, not by whichever caller came first: each caller
 // waits for it only as long as its own context allows.
@@ -210,13 +241,26 @@ func (rt *Runtime) dialFor(endpoint string, d *dialing) {
 	close(d.done)
 }
 
-func (rt *Runtime) dialNow(ctx context.Context, endpoint string) (*transport.Conn, error) {
+func (rt *Runtime) dialNow(ctx context.Context, key string) (*transport.Conn, error) {
 	me := rt.hello()
-	nc, br, peer, err := transport.Dial(ctx, rt.opts.Dial, endpoint, me, rt.opts.HandshakeTimeout)
+	me.Token = rt.opts.Token
+	endpoint, useTLS := strings.CutPrefix(key, tlsPrefix)
+	var tlsCfg *tls.Config
+	if useTLS {
+		tlsCfg = rt.opts.TLS
+		if tlsCfg == nil {
+			tlsCfg = &tls.Config{} // the host's roots, as a browser would
+		}
+	}
+	nc, br, peer, who, err := transport.Dial(ctx, rt.opts.Dial, endpoint, me, rt.opts.HandshakeTimeout, tlsCfg)
 	if err != nil {
 		return nil, err
 	}
-	c := rt.startConn(nc, br, peer)
+	if err := rt.claim(peer.Runtime, who, nc.RemoteAddr()); err != nil {
+		nc.Close()
+		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeAccessDenied, Reason: endpoint, Err: err}
+	}
+	c := rt.startConn(nc, br, peer, who)
 	if c == nil || c.Err() != nil {
 		return nil, errClosed()
 	}

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/wire"
@@ -94,10 +92,14 @@ func (rt *Runtime) holders(obj uint64) (gc.Object, error) {
 // dgcSender sends this runtime's dirty and clean messages to owners.
 type dgcSender struct{ rt *Runtime }
 
-func (s dgcSender) service(to refs.Owner) *stub.Stub { return dgcOf(s.rt, to.Runtime, to.Endpoint) }
+func (s dgcSender) service(to refs.Owner) *stub.Stub {
+	return dgcOf(s.rt, wire.Ref{Runtime: to.Runtime, Endpoint: to.Endpoint, TLS: to.TLS})
+}
 
-func dgcOf(rt *Runtime, owner uuid.UUID, endpoint string) *stub.Stub {
-	return stub.Raw(dgcIface, wire.Ref{Runtime: owner, Endpoint: endpoint, Object: reservedDGC, Iface: dgcIface.Name}, rt)
+// dgcOf is a stub for the DGC object of the runtime that owns ref.
+func dgcOf(rt *Runtime, ref wire.Ref) *stub.Stub {
+	return stub.Raw(dgcIface, wire.Ref{Runtime: ref.Runtime, Endpoint: ref.Endpoint, TLS: ref.TLS,
+		Object: reservedDGC, Iface: dgcIface.Name}, rt)
 }
 
 func (s dgcSender) Dirty(ctx context.Context, to refs.Owner, d gc.Dirty) (gc.Grant, error) {
@@ -127,6 +129,7 @@ func (rt *Runtime) checkLeases() {
 				rt.orphan(peer, fmt.Errorf("%w: the lease of runtime %s lapsed", objerr.ErrOrphaned, peer))
 			}
 			rt.orphanLost(now)
+			rt.sweepClaims()
 		}
 	}
 }

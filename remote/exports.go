@@ -45,6 +45,7 @@ type export struct {
 	skel        *skeleton.Skeleton
 	implicit    bool // exported by being passed, not by Export
 	collectable bool // unexported when its last reference ends
+	authorize   Authorizer
 	key         exportKey
 	keyed       bool
 	gone        context.Context // made by watch; cancelled when it is removed
@@ -69,7 +70,8 @@ func (t *exportTable) init(dgc *gc.Table) {
 // add exports obj as it. id 0 means "pick a number". An object already
 // exported as it keeps its number. Objects at dynamic ids are reference
 // counted; implicit ones are always collectable.
-func (t *exportTable) add(it *iface.Interface, obj any, id uint64, implicit, collectable bool) (uint64, error) {
+func (t *exportTable) add(it *iface.Interface, obj any, cfg exportConfig, implicit bool) (uint64, error) {
+	id, collectable := cfg.id, cfg.collectable
 	key, keyed := exportKey{obj, it.Type}, reflect.TypeOf(obj).Comparable()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -80,6 +82,9 @@ func (t *exportTable) add(it *iface.Interface, obj any, id uint64, implicit, col
 				// lives by the user's choice, not by its references.
 				e.implicit, e.collectable = false, collectable
 				t.dgc.Track(num, collectable)
+			}
+			if cfg.authorize != nil {
+				t.byNum[num].authorize = cfg.authorize
 			}
 			return num, nil
 		}
@@ -97,7 +102,8 @@ func (t *exportTable) add(it *iface.Interface, obj any, id uint64, implicit, col
 	case t.byNum[id] != nil:
 		return 0, fmt.Errorf("objrmi: object id %d is already exported", id)
 	}
-	e := &export{num: id, it: it, skel: skel, implicit: implicit, collectable: implicit || collectable, key: key, keyed: keyed}
+	e := &export{num: id, it: it, skel: skel, implicit: implicit, collectable: implicit || collectable,
+		key: key, keyed: keyed, authorize: cfg.authorize}
 	t.byNum[id] = e
 	if keyed {
 		t.byValue[key] = id
@@ -184,12 +190,12 @@ func (t *exportTable) all() []*export {
 	return out
 }
 
-// lookup returns the skeleton for num, or why there is none.
-func (t *exportTable) lookup(num uint64) (*skeleton.Skeleton, string) {
+// lookup returns the export num, or why there is none.
+func (t *exportTable) lookup(num uint64) (*export, string) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if e := t.byNum[num]; e != nil {
-		return e.skel, ""
+		return e, ""
 	}
 	if why, ok := t.gone[num]; ok {
 		return nil, fmt.Sprintf("object %d is gone: %s", num, why)

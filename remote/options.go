@@ -2,12 +2,14 @@ package remote
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
 	"time"
 
 	"github.com/objrmi/objrmi/internal/transport"
+	"github.com/objrmi/objrmi/internal/wire"
 )
 
 // Options configures a Runtime. The zero value is a client-only runtime
@@ -22,11 +24,52 @@ type Options struct {
 	// objects. Default: the listener's address.
 	Advertise string
 
+	// TLS encrypts and authenticates connections. With it set, the
+	// listener speaks only TLS (Certificates; ClientCAs and ClientAuth for
+	// mutual TLS), references to this runtime's objects say so, and it is
+	// the client config for dialling owners whose references say TLS
+	// (RootCAs; Certificates for mutual TLS). Without it, a reference
+	// that says TLS is dialled with the host's root CAs.
+	TLS *tls.Config
+	// Token is presented when this runtime dials another, for a server
+	// that checks tokens (CheckToken). Send it only over TLS: in
+	// plaintext anyone on the path can read it.
+	Token string
+	// CheckToken turns the token a dialler presents into its principal's
+	// name, or refuses the connection by returning an error. A verified
+	// client certificate takes precedence over a token.
+	CheckToken func(ctx context.Context, token string) (principal string, err error)
+	// RequireAuth refuses connections whose dialler proved no identity:
+	// no verified client certificate and no accepted token.
+	RequireAuth bool
+	// Authorize decides every call to this runtime's objects, after the
+	// connection is authenticated and before the arguments are decoded:
+	// a non-nil error refuses the call with objerr.ErrAccessDenied, and
+	// the method does not run. An export can add its own rule
+	// (WithAuthorize). The runtime's own DGC object is not subject to
+	// it: DGC calls only ever act for the caller's own, authenticated,
+	// runtime identity. Nil allows every call.
+	Authorize Authorizer
+
 	// MaxFrameSize bounds one message. Default 16 MiB.
 	MaxFrameSize int
+	// MaxDepth bounds how deeply arrays and maps nest in one message's
+	// values. Default 64.
+	MaxDepth int
+	// MaxCollectionLen bounds the elements of one array or map in a
+	// message. Default 1,048,576.
+	MaxCollectionLen int
 	// MaxInflight bounds the calls served at once per connection; more
-	// wait (back-pressure). Default 1024.
+	// are refused with objerr.ErrOverloaded. Default 1024.
 	MaxInflight int
+	// MaxConns bounds this runtime's connections, open and opening. An
+	// accepted connection beyond it is closed at once. Default 4096.
+	MaxConns int
+	// IdleTimeout closes a connection that has carried no call in either
+	// direction for this long; it is dialled again when needed. Lease
+	// renewals are calls, so a connection that carries references is
+	// never idle. Default 5 minutes.
+	IdleTimeout time.Duration
 	// HeartbeatInterval is how often an idle connection sends a ping.
 	// Default 5 s.
 	HeartbeatInterval time.Duration
@@ -68,9 +111,16 @@ type Options struct {
 
 func (o Options) withDefaults() (Options, error) {
 	if o.MaxFrameSize < 0 || o.MaxInflight < 0 || o.HeartbeatInterval < 0 ||
+		o.MaxDepth < 0 || o.MaxCollectionLen < 0 || o.MaxConns < 0 || o.IdleTimeout < 0 ||
 		o.HeartbeatTimeout < 0 || o.HandshakeTimeout < 0 || o.DialTimeout < 0 ||
 		o.Lease < 0 || o.LeaseCheckInterval < 0 || o.OrphanGrace < 0 || o.TransitTimeout < 0 {
 		return o, errors.New("objrmi: Options: limits and durations must not be negative")
+	}
+	if o.MaxConns == 0 {
+		o.MaxConns = 4096
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 5 * time.Minute
 	}
 	if o.HandshakeTimeout == 0 {
 		o.HandshakeTimeout = 10 * time.Second
@@ -106,6 +156,12 @@ func (o Options) transport() transport.Config {
 		HeartbeatInterval: o.HeartbeatInterval,
 		HeartbeatTimeout:  o.HeartbeatTimeout,
 		MaxInflight:       o.MaxInflight,
+		IdleTimeout:       o.IdleTimeout,
+		Limits:            wire.Limits{MaxDepth: o.MaxDepth, MaxCollectionLen: o.MaxCollectionLen},
 		Logger:            o.Logger,
 	}.WithDefaults()
+}
+
+func (o Options) security() *transport.Security {
+	return &transport.Security{TLS: o.TLS, Token: o.Token, CheckToken: o.CheckToken, RequireAuth: o.RequireAuth}
 }

@@ -40,7 +40,7 @@ func (p *peerRefs) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, er
 	// the pin: it is on its way out (the runtime removes it and calls its
 	// Unreferenced), and a fresh export replaces it.
 	for {
-		num, err := rt.exports.add(it, obj, 0, true, false)
+		num, err := rt.exports.add(it, obj, exportConfig{}, true)
 		if err != nil {
 			return wire.Ref{}, err
 		}
@@ -90,11 +90,11 @@ func (rt *Runtime) decodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, e
 	if r.Runtime != rt.id {
 		return stub.New(it, *r, rt)
 	}
-	skel, why := rt.exports.lookup(r.Object)
-	if skel == nil {
+	e, why := rt.exports.lookup(r.Object)
+	if e == nil {
 		return reflect.Value{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject, Reason: why}
 	}
-	obj := reflect.ValueOf(skel.Object())
+	obj := reflect.ValueOf(e.skel.Object())
 	if !obj.Type().Implements(it.Type) {
 		return reflect.Value{}, fmt.Errorf("object %d (%s) does not implement %s", r.Object, obj.Type(), it.Type)
 	}
@@ -113,5 +113,5 @@ func (rt *Runtime) Bind(ref wire.Ref) (codec.Refs, func()) {
 }
 
 func (rt *Runtime) ref(num uint64, it *iface.Interface) wire.Ref {
-	return wire.Ref{Runtime: rt.id, Endpoint: rt.endpoint, Object: num, Iface: it.Name}
+	return wire.Ref{Runtime: rt.id, Endpoint: rt.endpoint, TLS: rt.TLS(), Object: num, Iface: it.Name}
 }

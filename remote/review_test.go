@@ -3,6 +3,8 @@ package remote_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -17,8 +19,8 @@ import (
 )
 
 // rawCall sends one call with hand-made argument bytes and returns the
-// reply's code and message.
-func rawCall(t *testing.T, endpoint string, method string, args []byte) (objerr.Code, string) {
+// reply's code and message, and whether the server then hung up.
+func rawCall(t *testing.T, endpoint string, method string, args []byte) (code objerr.Code, msg string, hungUp bool) {
 	it, err := iface.For[testsvc.Calculator]()
 	require.NoError(t, err)
 	nc, br := rawHandshake(t, endpoint)
@@ -31,7 +33,9 @@ func rawCall(t *testing.T, endpoint string, method string, args []byte) (objerr.
 	require.NoError(t, err)
 	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	f, err := wire.ReadFrame(br, 1<<20)
-	require.NoError(t, err)
+	if err != nil {
+		return 0, err.Error(), true
+	}
 	d := wire.NewDecoder(f.Body())
 	var rh wire.ReturnHeader
 	require.NoError(t, wire.ReadReturn(d, &rh))
@@ -39,26 +43,41 @@ func rawCall(t *testing.T, endpoint string, method string, args []byte) (objerr.
 	if rh.Code != 0 {
 		require.NoError(t, wire.ReadError(d, &eb))
 	}
-	return rh.Code, eb.Message
+	// A ping is the next frame on a live connection; a closed one ends.
+	nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	_, err = wire.ReadFrame(br, 1<<20)
+	var ne net.Error
+	hungUp = err != nil && !(errors.As(err, &ne) && ne.Timeout())
+	return rh.Code, eb.Message, hungUp
 }
 
-// Arguments that announce more than they hold, or nest without end, are
-// refused before anything is allocated, and the server lives on.
+// Arguments that announce more than they hold are malformed: the server
+// hangs up. Arguments that nest or repeat beyond a limit get an answer
+// that names the limit, then the server hangs up. Arguments of the wrong
+// type fail that call alone. The server lives on throughout.
 func TestHostileArgumentsAreRefusedBeforeDecoding(t *testing.T) {
 	srv, _, _, calc := pair(t)
 	cases := map[string]struct {
 		method string
 		args   []byte
+		code   objerr.Code // 0: no answer
+		hangUp bool
+		msg    string
 	}{
-		"4G-element slice, no data": {"Echo", []byte{0x91, 0xdd, 0xff, 0xff, 0xff, 0xff}},
-		"64K-deep nesting":          {"Holder", append([]byte{0x91, 0x81, 0xa1, 'Z'}, bytes.Repeat([]byte{0x91}, 1<<16)...)},
-		"string for an int64":       {"Add", []byte{0x92, 0xa3, 'a', 'b', 'c', 0x01}},
-		"too few arguments":         {"Add", []byte{0x91, 0x01}},
+		"4G-element slice, no data": {"Echo", []byte{0x91, 0xdd, 0xff, 0xff, 0xff, 0xff}, 0, true, "EOF"},
+		"64K-deep nesting": {"Holder", append([]byte{0x91, 0x81, 0xa1, 'Z'}, bytes.Repeat([]byte{0x91}, 1<<16)...),
+			objerr.CodeLimit, true, "MaxDepth"},
+		"2M-element array": {"Echo", append([]byte{0x91, 0xdd, 0, 0x20, 0, 0}, bytes.Repeat([]byte{0x01}, 2<<20)...),
+			objerr.CodeLimit, true, "MaxCollectionLen"},
+		"string for an int64": {"Add", []byte{0x92, 0xa3, 'a', 'b', 'c', 0x01}, objerr.CodeBadArguments, false, "arguments do not match"},
+		"too few arguments":   {"Add", []byte{0x91, 0x01}, objerr.CodeBadArguments, false, "got 1, want 2"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			code, msg := rawCall(t, srv.Endpoint(), c.method, c.args)
-			assert.Equal(t, objerr.CodeBadArguments, code, msg)
+			code, msg, hungUp := rawCall(t, srv.Endpoint(), c.method, c.args)
+			assert.Equal(t, c.code, code, msg)
+			assert.Equal(t, c.hangUp, hungUp, "server hung up")
+			assert.Contains(t, msg, c.msg)
 			_, err := calc.Add(ctxT(t), 1, 2)
 			require.NoError(t, err)
 		})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -69,7 +70,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	rt.exports.init(rt.dgc)
 	rt.conns.init()
 	rt.sessions.init()
-	if _, err := rt.exports.add(dgcIface, &dgcService{rt}, reservedDGC, false, false); err != nil {
+	if _, err := rt.exports.add(dgcIface, &dgcService{rt}, exportConfig{id: reservedDGC}, false); err != nil {
 		rt.cancel(nil)
 		return nil, err
 	}
@@ -139,6 +140,7 @@ func (rt *Runtime) Close() error {
 
 func (rt *Runtime) acceptLoop() {
 	defer rt.wg.Done()
+	var lastFull time.Time
 	for {
 		nc, err := rt.ln.Accept()
 		if err != nil {
@@ -148,9 +150,21 @@ func (rt *Runtime) acceptLoop() {
 			rt.log.Warn("objrmi: accept", "err", err)
 			continue
 		}
-		if !rt.conns.trackHandshake(nc) {
+		closed, full := rt.conns.trackHandshake(nc, rt.opts.MaxConns)
+		if closed {
 			nc.Close()
 			return
+		}
+		if full {
+			// Closed before any goroutine or buffer is spent on it. One
+			// log line per second at most, however hard the flood.
+			nc.Close()
+			if now := time.Now(); now.Sub(lastFull) >= time.Second {
+				lastFull = now
+				rt.log.Warn("objrmi: refusing connections: MaxConns", "limit", rt.opts.MaxConns,
+					"refused", rt.conns.takeRefused(), "last", nc.RemoteAddr().String())
+			}
+			continue
 		}
 		rt.wg.Add(1)
 		go rt.accept(nc)
@@ -162,14 +176,17 @@ func (rt *Runtime) acceptLoop() {
 func (rt *Runtime) accept(nc net.Conn) {
 	defer rt.wg.Done()
 	me := rt.hello()
-	br, peer, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, func(wire.Hello) error { return nil })
+	conn, br, peer, who, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, rt.opts.security(),
+		func(peer wire.Hello, who transport.Principal) error {
+			return rt.claim(peer.Runtime, who, nc.RemoteAddr())
+		})
 	rt.conns.untrackHandshake(nc)
 	if err != nil {
 		rt.log.Info("objrmi: handshake refused", "peer", nc.RemoteAddr().String(), "err", err)
 		nc.Close()
 		return
 	}
-	rt.startConn(nc, br, peer)
+	rt.startConn(conn, br, peer, who)
 }
 
 // hello is what this runtime says about itself to a new peer.
@@ -179,13 +196,13 @@ func (rt *Runtime) hello() wire.Hello {
 
 // startConn wraps a handshaken socket in a Conn owned by this runtime,
 // or closes it and returns nil if the runtime is closing.
-func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello) *transport.Conn {
+func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who transport.Principal) *transport.Conn {
 	if !rt.conns.admit(&rt.wg) {
 		nc.Close()
 		return nil
 	}
 	s := rt.join(peer.Runtime)
-	c := transport.New(rt.ctx, nc, br, peer, rt.tcfg, s, func(c *transport.Conn) {
+	c := transport.New(rt.ctx, nc, br, peer, who, rt.tcfg, s, func(c *transport.Conn) {
 		rt.conns.remove(c)
 		s.leave(c)
 		rt.wg.Done()

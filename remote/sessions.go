@@ -35,10 +35,14 @@ type session struct {
 type sessionTable struct {
 	mu      sync.Mutex
 	byPeer  map[uuid.UUID]*session
-	orphans atomic.Uint64 // calls cancelled as orphans, ever
+	claims  map[uuid.UUID]string // runtime id -> the identity that claimed it (see claim)
+	orphans atomic.Uint64        // calls cancelled as orphans, ever
 }
 
-func (t *sessionTable) init() { t.byPeer = make(map[uuid.UUID]*session) }
+func (t *sessionTable) init() {
+	t.byPeer = make(map[uuid.UUID]*session)
+	t.claims = make(map[uuid.UUID]string)
+}
 
 // join returns the session for peer, creating it, for a connection about
 // to start; attach must follow.
@@ -101,11 +105,25 @@ type callerKey struct{}
 // its skeleton run the call, with the caller's connection in the context.
 func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
 	rt := s.rt
-	skel, why := rt.exports.lookup(h.Object)
-	if skel == nil {
+	e, why := rt.exports.lookup(h.Object)
+	if e == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
 	}
-	return skel.Serve(context.WithValue(ctx, callerKey{}, c), h, args, &s.env)
+	ctx = context.WithValue(ctx, callerKey{}, c)
+	if e.num == reservedDGC || rt.opts.Authorize == nil && e.authorize == nil {
+		return e.skel.Serve(ctx, h, args, &s.env)
+	}
+	m := e.skel.Method(h)
+	if m == nil {
+		return e.skel.Serve(ctx, h, args, &s.env) // the skeleton explains the miss
+	}
+	call := Call{Principal: c.Principal(), Caller: s.peer, Addr: c.RemoteAddr(), Object: e.num, Interface: e.it.Name, Method: m.Name}
+	if err := rt.authorize(ctx, e, call); err != nil {
+		rt.log.Info("objrmi: call refused", "method", m.Op, "principal", call.Principal.String(), "caller", s.peer, "err", err)
+		return wire.ErrorReply(h.ID, objerr.CodeAccessDenied, &wire.ErrorBody{
+			Message: fmt.Sprintf("%s: access denied to %s: %v", m.Op, call.Principal, err)})
+	}
+	return e.skel.Serve(ctx, h, args, &s.env)
 }
 
 // Caller returns the identity of the runtime that made the call ctx

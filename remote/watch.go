@@ -78,6 +78,6 @@ func (rt *Runtime) Holders(ctx context.Context, ref Ref) (gc.Object, error) {
 		return rt.holders(ref.Object)
 	}
 	var o gc.Object
-	err := dgcOf(rt, ref.Runtime, ref.Endpoint).Invoke(ctx, dgcInspect, []any{ref.Object}, []any{&o})
+	err := dgcOf(rt, ref).Invoke(ctx, dgcInspect, []any{ref.Object}, []any{&o})
 	return o, err
 }

@@ -61,8 +61,11 @@ type Env struct {
 // arguments. It returns the reply frame. Whatever goes wrong, in the
 // method or around it (an Error method that panics, a result whose
 // encoder panics), becomes an error reply for this caller only.
+//
+// args must have passed wire's Validate, under the connection's limits:
+// the transport checks every frame before it reaches a skeleton.
 func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder, env *Env) (reply *wire.Buffer) {
-	m := s.lookup(h)
+	m := s.Method(h)
 	if m == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchMethod, s.noMethod(h))
 	}
@@ -71,9 +74,6 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 			reply = panicReply(h.ID, m, r, env.Logger)
 		}
 	}()
-	if err := args.Validate(wire.DefaultLimits); err != nil {
-		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{Message: m.Op + ": " + err.Error()})
-	}
 	in := make([]reflect.Value, 1+len(m.In))
 	in[0] = reflect.ValueOf(ctx)
 	for i, sh := range m.In {
@@ -101,7 +101,8 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 	return b
 }
 
-func (s *Skeleton) lookup(h *wire.CallHeader) *iface.Method {
+// Method is the method h calls, or nil if this interface has none such.
+func (s *Skeleton) Method(h *wire.CallHeader) *iface.Method {
 	if h.Method == 0 {
 		return s.it.ByName(h.Name)
 	}

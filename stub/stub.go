@@ -188,9 +188,6 @@ func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name stri
 	if err := wire.ReadReturn(d, &rh); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header", Err: err}
 	}
-	if err := d.Validate(wire.DefaultLimits); err != nil {
-		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply", Err: err}
-	}
 	if rh.Code != 0 {
 		return remoteError(d, rh.Code, rt.Codes())
 	}
@@ -211,7 +208,7 @@ func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 	kind := objerr.KindRemote
 	switch code {
 	case objerr.CodeNoSuchObject, objerr.CodeNoSuchMethod, objerr.CodeBadArguments,
-		objerr.CodeAccessDenied, objerr.CodeOverloaded:
+		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit:
 		kind = objerr.KindNotSent
 	}
 	return &objerr.Error{Kind: kind, Code: code, Reason: eb.Message, RemoteType: eb.Type,

@@ -22,7 +22,12 @@ type Config struct {
 	HeartbeatInterval time.Duration // ping after this much write silence; default 5 s
 	HeartbeatTimeout  time.Duration // peer is dead after this much read silence; default 20 s
 	MaxInflight       int           // inbound calls served at once; default 1024
-	Logger            *slog.Logger  // default: discard
+	// IdleTimeout closes a connection that has carried no call, in either
+	// direction, for this long; 0 never does. Pings do not count, so a
+	// peer cannot hold a socket open by pinging alone.
+	IdleTimeout time.Duration
+	Limits      wire.Limits  // argument and result shape; zero fields take wire's defaults
+	Logger      *slog.Logger // default: discard
 }
 
 // WithDefaults fills zero fields.
@@ -38,6 +43,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxInflight <= 0 {
 		c.MaxInflight = 1024
+	}
+	if c.Limits.MaxDepth <= 0 {
+		c.Limits.MaxDepth = wire.MaxDepth
+	}
+	if c.Limits.MaxCollectionLen <= 0 {
+		c.Limits.MaxCollectionLen = wire.MaxCollectionLen
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -64,6 +75,7 @@ type Conn struct {
 	cfg     Config
 	handler Handler
 	peer    wire.Hello
+	who     Principal
 	onClose func(*Conn)
 
 	out        chan *wire.Buffer
@@ -77,8 +89,19 @@ type Conn struct {
 	calls  sync.WaitGroup
 
 	nextID atomic.Uint64
+	// lastCall is when a call last started or ended here, in either
+	// direction (unix nanoseconds), for IdleTimeout.
+	lastCall atomic.Int64
+
+	// final, once set, is the last frame: the writer closes the
+	// connection with finalCause after writing it. Only a limit breach
+	// sets it, so the peer learns which limit before the socket closes.
+	final      atomic.Pointer[wire.Buffer]
+	finalCause error
 
 	kick chan struct{} // wakes the writer for cancels
+
+	wroteFinal bool // the writer's own: it wrote final
 
 	mu      sync.Mutex
 	pending map[uint64]*pending
@@ -105,10 +128,10 @@ var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wir
 // parent, not from the connection: losing the connection does not cancel
 // them. onClose runs once, on the reader goroutine, after every goroutine
 // of the Conn has finished, including the calls it was serving.
-func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello, cfg Config, h Handler, onClose func(*Conn)) *Conn {
+func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello, who Principal, cfg Config, h Handler, onClose func(*Conn)) *Conn {
 	cfg = cfg.WithDefaults()
 	c := &Conn{
-		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, onClose: onClose, parent: parent,
+		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, who: who, onClose: onClose, parent: parent,
 		out:        make(chan *wire.Buffer, 256),
 		done:       make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -117,6 +140,7 @@ func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello,
 		pending:    make(map[uint64]*pending),
 		inbound:    make(map[uint64]context.CancelCauseFunc),
 	}
+	c.lastCall.Store(time.Now().UnixNano())
 	return c
 }
 
@@ -128,6 +152,9 @@ func (c *Conn) Start() {
 
 // Peer is the hello the other side sent.
 func (c *Conn) Peer() wire.Hello { return c.peer }
+
+// Principal is who the peer proved to be at the handshake.
+func (c *Conn) Principal() Principal { return c.who }
 
 // RemoteAddr is the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
@@ -191,6 +218,7 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 	}
 	id := c.nextID.Add(1)
 	b.SetID(id)
+	c.touch()
 	p := pendingPool.Get().(*pending)
 	p.unsent.Store(false)
 	c.mu.Lock()
@@ -212,6 +240,7 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 	select {
 	case f := <-p.ch:
 		pendingPool.Put(p)
+		c.touch()
 		return f, nil
 	case <-c.done:
 		<-c.writerDone
@@ -338,6 +367,9 @@ func (c *Conn) writeLoop() {
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
 			err = c.flush(bw, nil)
 		case <-idle.C:
+			if c.idleTooLong() {
+				return
+			}
 			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
 			_, err = bw.Write(ping)
 			err = c.flush(bw, err)
@@ -346,6 +378,10 @@ func (c *Conn) writeLoop() {
 		}
 		if err != nil {
 			c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
+			return
+		}
+		if c.wroteFinal {
+			c.fail(c.finalCause)
 			return
 		}
 		idle.Reset(every)
@@ -378,9 +414,45 @@ func (c *Conn) flush(bw *bufio.Writer, err error) error {
 }
 
 func (c *Conn) write(bw *bufio.Writer, b *wire.Buffer) error {
+	if b == c.final.Load() {
+		c.wroteFinal = true
+	}
 	_, err := bw.Write(b.Bytes())
 	b.Release()
 	return err
+}
+
+// ErrIdle is why a connection closed by IdleTimeout died.
+var ErrIdle = errors.New("objrmi: connection closed: idle for longer than IdleTimeout")
+
+// idleTooLong closes the connection if no call has used it for
+// IdleTimeout.
+func (c *Conn) idleTooLong() bool {
+	if c.cfg.IdleTimeout <= 0 || time.Since(time.Unix(0, c.lastCall.Load())) < c.cfg.IdleTimeout {
+		return false
+	}
+	if serving, waiting := c.Inflight(); serving+waiting > 0 {
+		return false
+	}
+	c.cfg.Logger.Info("objrmi: closing connection: IdleTimeout",
+		"peer", c.nc.RemoteAddr().String(), "idle", c.cfg.IdleTimeout)
+	c.fail(ErrIdle)
+	return true
+}
+
+func (c *Conn) touch() { c.lastCall.Store(time.Now().UnixNano()) }
+
+// refuseCall answers call id with a limit error and makes that reply the
+// connection's last frame: a peer that breaks a limit is disconnected,
+// but learns which limit first.
+func (c *Conn) refuseCall(id uint64, err error) {
+	cause := fmt.Errorf("%w: %w", objerr.ErrProtocol, err)
+	c.cfg.Logger.Warn("objrmi: closing connection: limit exceeded",
+		"peer", c.nc.RemoteAddr().String(), "err", err)
+	b := wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()})
+	c.finalCause = cause
+	c.final.Store(b)
+	c.send(b)
 }
 
 func (c *Conn) readLoop() {
@@ -392,7 +464,14 @@ func (c *Conn) readLoop() {
 			break
 		}
 		if err := c.dispatch(f); err != nil {
-			c.cfg.Logger.Warn("objrmi: closing connection: protocol violation",
+			if errors.Is(err, errRefused) {
+				break // the writer closes the connection after the refusal
+			}
+			what := "protocol violation"
+			if errors.Is(err, wire.ErrLimit) {
+				what = "limit exceeded"
+			}
+			c.cfg.Logger.Warn("objrmi: closing connection: "+what,
 				"peer", c.nc.RemoteAddr().String(), "err", err)
 			c.fail(fmt.Errorf("%w: %w", objerr.ErrProtocol, err))
 			break
@@ -423,6 +502,10 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 	case wire.KindReturn:
 		id, err := frameID(f)
 		if err != nil {
+			f.Release()
+			return err
+		}
+		if err := c.validateReturn(f); err != nil {
 			f.Release()
 			return err
 		}
@@ -475,6 +558,24 @@ func frameID(f *wire.Frame) (uint64, error) {
 	return binary.BigEndian.Uint64(f.B[2:10]), nil
 }
 
+// errRefused stops the reader after a call was refused for a limit.
+var errRefused = errors.New("call refused")
+
+// validateReturn checks a reply's values against the limits before the
+// caller decodes them: a hostile server is as possible as a client.
+func (c *Conn) validateReturn(f *wire.Frame) error {
+	d := wire.NewDecoder(f.Body())
+	defer d.Release()
+	var h wire.ReturnHeader
+	if err := wire.ReadReturn(d, &h); err != nil {
+		return fmt.Errorf("reply header: %w", err)
+	}
+	if err := d.Validate(c.cfg.Limits); err != nil {
+		return fmt.Errorf("reply to call %d: %w", h.ID, err)
+	}
+	return nil
+}
+
 func (c *Conn) startCall(f *wire.Frame) error {
 	d := wire.NewDecoder(f.Body())
 	var h wire.CallHeader
@@ -483,6 +584,16 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		f.Release()
 		return fmt.Errorf("call header: %w", err)
 	}
+	if err := d.Validate(c.cfg.Limits); err != nil {
+		d.Release()
+		f.Release()
+		if !errors.Is(err, wire.ErrLimit) {
+			return fmt.Errorf("call %d: arguments: %w", h.ID, err)
+		}
+		c.refuseCall(h.ID, err)
+		return errRefused
+	}
+	c.touch()
 	select {
 	case c.slots <- struct{}{}:
 	default:
@@ -511,6 +622,7 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		c.mu.Lock()
 		delete(c.inbound, h.ID)
 		c.mu.Unlock()
+		c.touch()
 		stop()
 		cancel(nil)
 		<-c.slots

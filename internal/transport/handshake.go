@@ -3,8 +3,10 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -12,78 +14,210 @@ import (
 	"github.com/objrmi/objrmi/objerr"
 )
 
-// Dial opens a connection to addr and runs the client half of the
-// handshake. It returns the socket, a reader holding anything read past
-// the handshake, and the server's hello.
-func Dial(ctx context.Context, dial DialFunc, addr string, me wire.Hello, timeout time.Duration) (net.Conn, *bufio.Reader, wire.Hello, error) {
+// Security is what one runtime asks of the peers that dial it, and
+// presents to the peers it dials.
+type Security struct {
+	// TLS, when set, is used on both sides: as the server config for
+	// accepted connections (which then must speak TLS) and as the client
+	// config for references that say their owner speaks TLS.
+	TLS *tls.Config
+	// Token is presented in the hello when dialling.
+	Token string
+	// CheckToken turns a presented token into a principal name, or
+	// refuses it. Nil: tokens are ignored.
+	CheckToken func(ctx context.Context, token string) (string, error)
+	// RequireAuth refuses a dialler that proved no identity.
+	RequireAuth bool
+}
+
+// Dial opens a connection to addr, runs TLS if tlsCfg is set, and then
+// the client half of the objrmi handshake. It returns the connection, a
+// reader over it, the server's hello and the server's principal (its
+// certificate, under TLS).
+func Dial(ctx context.Context, dial DialFunc, addr string, me wire.Hello, timeout time.Duration, tlsCfg *tls.Config) (net.Conn, *bufio.Reader, wire.Hello, Principal, error) {
 	if dial == nil {
 		var d net.Dialer
 		dial = d.DialContext
 	}
-	nc, err := dial(ctx, "tcp", addr)
-	if err != nil {
-		return nil, nil, wire.Hello{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
-			Reason: "dial " + addr, Err: err}
+	fail := func(what string, err error) (net.Conn, *bufio.Reader, wire.Hello, Principal, error) {
+		code := objerr.CodeConnection
+		var oe *objerr.Error
+		if errors.As(err, &oe) {
+			return nil, nil, wire.Hello{}, Principal{}, oe
+		}
+		return nil, nil, wire.Hello{}, Principal{}, &objerr.Error{Kind: objerr.KindNotSent, Code: code, Reason: what + " " + addr, Err: err}
 	}
-	br, peer, err := handshake(ctx, nc, me, timeout)
+	raw, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		return fail("dial", err)
+	}
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	raw.SetDeadline(deadline)
+	// A cancelled context interrupts the handshake by expiring the socket.
+	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	nc, principal := raw, Principal{}
+	if tlsCfg != nil {
+		tc, err := clientTLS(ctx, raw, addr, tlsCfg)
+		if err != nil {
+			raw.Close()
+			return fail("TLS handshake with", err)
+		}
+		nc, principal = tc, certPrincipal(tc.ConnectionState())
+	}
+	peer, err := clientHello(nc, me, addr)
 	if err != nil {
 		nc.Close()
-		return nil, nil, wire.Hello{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
-			Reason: "handshake with " + addr, Err: err}
+		return fail("handshake with", err)
 	}
-	return nc, br, peer, nil
+	raw.SetDeadline(time.Time{})
+	return nc, bufio.NewReaderSize(nc, readBufSize), peer, principal, nil
+}
+
+// readBufSize is a live connection's read buffer. It is allocated only
+// once the handshake is done, so a flood of half-open sockets costs no
+// more than their goroutines.
+const readBufSize = 32 << 10
+
+func clientTLS(ctx context.Context, nc net.Conn, addr string, cfg *tls.Config) (*tls.Conn, error) {
+	if cfg.ServerName == "" {
+		cfg = cfg.Clone()
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			cfg.ServerName = host
+		}
+	}
+	tc := tls.Client(nc, cfg)
+	err := tc.HandshakeContext(ctx)
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) && string(rh.RecordHeader[:len(wire.Magic)]) == wire.Magic {
+		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeTLSMismatch,
+			Reason: addr + " answered in plaintext objrmi: it does not use TLS, but the reference or URL says it does"}
+	}
+	return tc, err
+}
+
+func clientHello(nc net.Conn, me wire.Hello, addr string) (wire.Hello, error) {
+	if err := wire.WriteHello(nc, &me); err != nil {
+		return wire.Hello{}, err
+	}
+	var peer wire.Hello
+	if err := wire.ReadHello(nc, &peer); err != nil {
+		return peer, err
+	}
+	if peer.Refusal != "" {
+		code := peer.Code
+		if code == 0 {
+			code = objerr.CodeConnection
+		}
+		return peer, &objerr.Error{Kind: objerr.KindNotSent, Code: code,
+			Reason: addr + " refused the connection: " + peer.Refusal}
+	}
+	return peer, nil
 }
 
 // DialFunc opens a network connection, as net.Dialer.DialContext does.
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// Accept runs the server half of the handshake on a fresh socket. check
-// sees the client's hello and may refuse it.
-func Accept(nc net.Conn, me wire.Hello, timeout time.Duration, check func(wire.Hello) error) (*bufio.Reader, wire.Hello, error) {
-	nc.SetDeadline(time.Now().Add(timeout))
-	defer nc.SetDeadline(time.Time{})
-	br := bufio.NewReaderSize(nc, 32<<10)
-	var peer wire.Hello
-	if err := wire.ReadHello(br, &peer); err != nil {
-		if errors.Is(err, wire.ErrVersion) {
-			refusal := me
-			refusal.Refusal = err.Error()
-			wire.WriteHello(nc, &refusal)
-		}
-		return nil, peer, err
-	}
-	if err := check(peer); err != nil {
-		refusal := me
-		refusal.Refusal = err.Error()
-		wire.WriteHello(nc, &refusal)
-		return nil, peer, err
-	}
-	if err := wire.WriteHello(nc, &me); err != nil {
-		return nil, peer, err
-	}
-	return br, peer, nil
+// Refusal is an error that Accept's check returns to refuse a peer with
+// a code the dialler can match.
+type Refusal struct {
+	Code   objerr.Code
+	Reason string
 }
 
-func handshake(ctx context.Context, nc net.Conn, me wire.Hello, timeout time.Duration) (*bufio.Reader, wire.Hello, error) {
-	deadline := time.Now().Add(timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+func (r *Refusal) Error() string { return r.Reason }
+
+// Accept runs the server half of the handshake on a fresh socket: TLS if
+// sec asks for it, the hello, then authentication. check sees the
+// client's hello and principal and may refuse them.
+func Accept(nc net.Conn, me wire.Hello, timeout time.Duration, sec *Security, check func(wire.Hello, Principal) error) (net.Conn, *bufio.Reader, wire.Hello, Principal, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	nc.SetDeadline(time.Now().Add(timeout))
+	var first [1]byte
+	if _, err := io.ReadFull(nc, first[:]); err != nil {
+		return nil, nil, wire.Hello{}, Principal{}, err
 	}
-	nc.SetDeadline(deadline)
-	defer nc.SetDeadline(time.Time{})
-	// A cancelled context interrupts the handshake by expiring the socket.
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	if err := wire.WriteHello(nc, &me); err != nil {
-		return nil, wire.Hello{}, err
+	peeked := &peekedConn{Conn: nc, first: first[0], unread: true}
+	conn, principal := net.Conn(peeked), Principal{}
+	speaksTLS := first[0] == 0x16 // a TLS record of type handshake
+	switch {
+	case sec.TLS != nil && !speaksTLS:
+		return nil, nil, wire.Hello{}, principal, refuse(nc, me, objerr.CodeTLSMismatch,
+			"this runtime requires TLS: dial it with TLS (an objrmis:// URL, or a reference that says TLS)")
+	case sec.TLS == nil && speaksTLS:
+		return nil, nil, wire.Hello{}, principal, refuse(nc, me, objerr.CodeTLSMismatch,
+			"this runtime does not speak TLS: dial it in plaintext")
+	case sec.TLS != nil:
+		tc := tls.Server(peeked, sec.TLS)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, nil, wire.Hello{}, principal, fmt.Errorf("TLS handshake: %w", err)
+		}
+		conn, principal = tc, certPrincipal(tc.ConnectionState())
 	}
-	br := bufio.NewReaderSize(nc, 32<<10)
 	var peer wire.Hello
-	if err := wire.ReadHello(br, &peer); err != nil {
-		return nil, peer, err
+	if err := wire.ReadHello(conn, &peer); err != nil {
+		if errors.Is(err, wire.ErrVersion) {
+			refuse(conn, me, objerr.CodeProtocol, err.Error())
+		}
+		return nil, nil, peer, principal, err
 	}
-	if peer.Refusal != "" {
-		return nil, peer, fmt.Errorf("server refused the connection: %s", peer.Refusal)
+	principal, err := authenticate(ctx, sec, peer.Token, principal)
+	if err == nil {
+		err = check(peer, principal)
 	}
-	return br, peer, nil
+	if err != nil {
+		r := &Refusal{Code: objerr.CodeAccessDenied, Reason: err.Error()}
+		errors.As(err, &r)
+		return nil, nil, peer, principal, refuse(conn, me, r.Code, r.Reason)
+	}
+	if err := wire.WriteHello(conn, &me); err != nil {
+		return nil, nil, peer, principal, err
+	}
+	nc.SetDeadline(time.Time{})
+	return conn, bufio.NewReaderSize(conn, readBufSize), peer, principal, nil
+}
+
+// refuse tells the peer why, in a hello, and returns the same reason as
+// the server's error.
+func refuse(w io.Writer, me wire.Hello, code objerr.Code, reason string) error {
+	me.Refusal, me.Code = reason, code
+	wire.WriteHello(w, &me)
+	return &Refusal{Code: code, Reason: reason}
+}
+
+// authenticate settles the dialler's principal: its verified
+// certificate, else its token, else none, which RequireAuth refuses.
+func authenticate(ctx context.Context, sec *Security, token string, p Principal) (Principal, error) {
+	if !p.Authenticated() && token != "" && sec.CheckToken != nil {
+		name, err := sec.CheckToken(ctx, token)
+		if err != nil {
+			return p, &Refusal{Code: objerr.CodeUnauthenticated, Reason: "the token was not accepted"}
+		}
+		p = Principal{Name: name, Via: ViaToken}
+	}
+	if sec.RequireAuth && !p.Authenticated() {
+		return p, &Refusal{Code: objerr.CodeUnauthenticated,
+			Reason: "authentication required: present a client certificate this runtime trusts, or a token"}
+	}
+	return p, nil
+}
+
+// peekedConn gives back the byte Accept read to tell TLS from plaintext.
+type peekedConn struct {
+	net.Conn
+	first  byte
+	unread bool
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) {
+	if c.unread && len(p) > 0 {
+		c.unread = false
+		p[0] = c.first
+		return 1, nil
+	}
+	return c.Conn.Read(p)
 }

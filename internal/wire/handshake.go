@@ -1,13 +1,15 @@
 package wire
 
 import (
-	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/objrmi/objrmi/objerr"
 )
 
 // Magic opens every connection, in both directions.
@@ -23,20 +25,29 @@ var (
 	ErrHandshakeFrame = errors.New("objrmi/wire: malformed hello")
 )
 
-// maxHello bounds a hello frame: a uuid, an endpoint and a short message.
-const maxHello = 4096
+// maxHello bounds a hello frame: a uuid, an endpoint, a token and a short
+// message.
+const maxHello = 8192
+
+// helloFields is the length of the hello array.
+const helloFields = 6
 
 // Hello is what each side says about itself when a connection opens.
 type Hello struct {
 	Runtime  uuid.UUID // the sender's identity
 	Endpoint string    // where the sender listens, "" if it does not
 	// Refusal, in a server's hello, says why the server will not talk;
-	// empty means accepted.
+	// empty means accepted. Code classifies it, so the dialler gets a
+	// typed error and not just the server's words.
 	Refusal string
+	Code    objerr.Code
 	// PingEvery is how often the sender wants a ping on an idle
 	// connection, so that its heartbeat timeout holds whatever the other
 	// side's own settings. Zero means no wish.
 	PingEvery time.Duration
+	// Token is the dialler's credential, for a server that checks tokens.
+	// Without TLS anyone on the path can read it.
+	Token string
 }
 
 // WriteHello writes magic, version and h as one flush-ready block.
@@ -48,7 +59,7 @@ func WriteHello(w io.Writer, h *Hello) error {
 	start := len(b.B)
 	e := NewEncoder(b)
 	defer e.Release()
-	if err := e.EncodeArrayLen(4); err != nil {
+	if err := e.EncodeArrayLen(helloFields); err != nil {
 		return err
 	}
 	if err := e.EncodeBytes(h.Runtime[:]); err != nil {
@@ -63,16 +74,24 @@ func WriteHello(w io.Writer, h *Hello) error {
 	if err := e.EncodeInt(int64(h.PingEvery)); err != nil {
 		return err
 	}
+	if err := e.EncodeString(h.Token); err != nil {
+		return err
+	}
+	if err := e.EncodeUint(uint64(h.Code)); err != nil {
+		return err
+	}
 	n := len(b.B) - start
 	b.B[start-4], b.B[start-3], b.B[start-2], b.B[start-1] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
 	_, err := w.Write(b.B)
 	return err
 }
 
-// ReadHello reads the peer's magic, version and hello.
-func ReadHello(r *bufio.Reader, h *Hello) error {
-	var head [len(Magic) + 1]byte
-	if _, err := io.ReadFull(r, head[:]); err != nil {
+// ReadHello reads the peer's magic, version and hello. It reads exactly
+// the hello's bytes, so r needs no buffer of its own, and whatever
+// follows stays in r for the connection.
+func ReadHello(r io.Reader, h *Hello) error {
+	var head [len(Magic) + 1 + prefixLen]byte
+	if _, err := io.ReadFull(r, head[:len(Magic)+1]); err != nil {
 		return err
 	}
 	if string(head[:len(Magic)]) != Magic {
@@ -81,12 +100,18 @@ func ReadHello(r *bufio.Reader, h *Hello) error {
 	if v := head[len(Magic)]; v != Version {
 		return fmt.Errorf("%w: peer speaks %d, this runtime %d", ErrVersion, v, Version)
 	}
-	f, err := ReadFrame(r, maxHello)
-	if err != nil {
+	if _, err := io.ReadFull(r, head[len(Magic)+1:]); err != nil {
 		return fmt.Errorf("%w: %w", ErrHandshakeFrame, err)
 	}
-	defer f.Release()
-	d := NewDecoder(f.B)
+	n := binary.BigEndian.Uint32(head[len(Magic)+1:])
+	if n == 0 || n > maxHello {
+		return fmt.Errorf("%w: %d bytes announced, limit %d", ErrHandshakeFrame, n, maxHello)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return fmt.Errorf("%w: %w", ErrHandshakeFrame, err)
+	}
+	d := NewDecoder(body)
 	defer d.Release()
 	if err := readHello(d, h); err != nil {
 		return fmt.Errorf("%w: %w", ErrHandshakeFrame, err)
@@ -99,8 +124,8 @@ func readHello(d *Decoder, h *Hello) error {
 	if err != nil {
 		return err
 	}
-	if n != 4 {
-		return fmt.Errorf("%d fields, want 4", n)
+	if n != helloFields {
+		return fmt.Errorf("%d fields, want %d", n, helloFields)
 	}
 	id, err := d.BoundedBytes()
 	if err != nil {
@@ -116,6 +141,14 @@ func readHello(d *Decoder, h *Hello) error {
 		return err
 	}
 	ping, err := d.DecodeInt64()
+	if err != nil {
+		return err
+	}
 	h.PingEvery = time.Duration(max(ping, 0))
+	if h.Token, err = d.BoundedString(); err != nil {
+		return err
+	}
+	code, err := d.DecodeUint8()
+	h.Code = objerr.Code(code)
 	return err
 }

@@ -177,6 +177,8 @@ type Ref struct {
 	Endpoint string // host:port of the owner, "" if it has no listener
 	Object   uint64
 	Iface    string
+	// TLS says the owner's listener speaks only TLS.
+	TLS bool
 	// Pin is set only while the reference travels inside a message from
 	// its owner: the number of the owner's in-transit pin, which the
 	// receiver's dirty claims. References users see have it zero.
@@ -187,14 +189,20 @@ func (r Ref) String() string {
 	ep := r.Endpoint
 	if ep == "" {
 		ep = "(no listener)"
+	} else if r.TLS {
+		ep = "tls:" + ep
 	}
 	return fmt.Sprintf("%s@%s/%s#%d", r.Iface, ep, r.Runtime, r.Object)
 }
 
-// PutRef appends r as a 4-element array, or 5 with a pin.
+// PutRef appends r as a 4-element array, 5 with a pin, 6 with the TLS
+// flag (then with the pin, zero or not).
 func PutRef(e *Encoder, r *Ref) error {
 	n := 4
-	if r.Pin != 0 {
+	switch {
+	case r.TLS:
+		n = 6
+	case r.Pin != 0:
 		n = 5
 	}
 	if err := e.EncodeArrayLen(n); err != nil {
@@ -209,10 +217,13 @@ func PutRef(e *Encoder, r *Ref) error {
 	if err := e.EncodeUint(r.Object); err != nil {
 		return err
 	}
-	if err := e.EncodeString(r.Iface); err != nil || r.Pin == 0 {
+	if err := e.EncodeString(r.Iface); err != nil || n == 4 {
 		return err
 	}
-	return e.EncodeUint(r.Pin)
+	if err := e.EncodeUint(r.Pin); err != nil || n == 5 {
+		return err
+	}
+	return e.EncodeBool(r.TLS)
 }
 
 // ReadRef decodes a reference written by PutRef.
@@ -221,8 +232,8 @@ func ReadRef(d *Decoder, r *Ref) error {
 	if err != nil {
 		return err
 	}
-	if n != 4 && n != 5 {
-		return fmt.Errorf("objrmi/wire: reference has %d fields, want 4 or 5", n)
+	if n < 4 || n > 6 {
+		return fmt.Errorf("objrmi/wire: reference has %d fields, want 4 to 6", n)
 	}
 	id, err := d.BoundedBytes()
 	if err != nil {
@@ -240,9 +251,14 @@ func ReadRef(d *Decoder, r *Ref) error {
 	if r.Iface, err = d.BoundedString(); err != nil {
 		return err
 	}
-	r.Pin = 0
-	if n == 5 {
-		r.Pin, err = d.DecodeUint64()
+	r.Pin, r.TLS = 0, false
+	if n >= 5 {
+		if r.Pin, err = d.DecodeUint64(); err != nil {
+			return err
+		}
+	}
+	if n == 6 {
+		r.TLS, err = d.DecodeBool()
 	}
 	return err
 }
