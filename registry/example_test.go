@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/objrmi/objrmi/internal/testsvc"
-	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
 
