@@ -15,7 +15,7 @@ import (
 
 // The environment that turns the test binary into a child process.
 const (
-	childEnv         = "OBJRMI_TEST_CHILD"    // "server" or "client"
+	childEnv         = "OBJRMI_TEST_CHILD"    // "server", "hostile-server" or "client"
 	childActEnv      = "OBJRMI_TEST_ACT"      // what a client does: hold, wait, relay
 	childEndpointEnv = "OBJRMI_TEST_ENDPOINT" // the Calc a client dials
 	childTargetEnv   = "OBJRMI_TEST_TARGET"   // relay: the Calc the first one calls
@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 	switch os.Getenv(childEnv) {
 	case "server":
 		childServer()
+		return
+	case "hostile-server":
+		childHostileServer()
 		return
 	case "client":
 		childClient(os.Getenv(childActEnv), os.Getenv(childEndpointEnv), os.Getenv(childTargetEnv))

@@ -182,7 +182,11 @@ func (rt *Runtime) accept(nc net.Conn) {
 		})
 	rt.conns.untrackHandshake(nc)
 	if err != nil {
-		rt.log.Info("objrmi: handshake refused", "peer", nc.RemoteAddr().String(), "err", err)
+		msg := "objrmi: handshake refused"
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			msg += ": HandshakeTimeout"
+		}
+		rt.log.Info(msg, "peer", nc.RemoteAddr().String(), "err", err)
 		nc.Close()
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 
+	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
@@ -55,7 +56,7 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 		}
 		out = make([]any, 0, max(n, 0))
 		for range n {
-			v, err := d.DecodeInterface()
+			v, err := codec.DecodeUntyped(d)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,8 @@
 // (a parameter, a struct field, a slice element), become wire references
 // through a Refs implementation that the runtime supplies. Decoding only
 // ever builds the declared Go types: nothing on the wire names a type.
+// Where a type declares any, the wire may only choose among plain data
+// (see decodeUntyped), never a type registered as a msgpack extension.
 package codec
 
 import (
@@ -31,6 +33,20 @@ type Refs interface {
 // ErrCount is returned when a list has the wrong number of values.
 var ErrCount = errors.New("wrong number of values")
 
+// ErrDepth is returned for a value nested deeper than wire.MaxDepth.
+var ErrDepth = errors.New("value nested too deeply")
+
+// ErrPanic is returned when msgpack panics on hostile input, as it does
+// for nil where a time.Time sits inside a value that objrmi does not walk.
+// One bad value must fail its own call, not the process.
+var ErrPanic = errors.New("decoder panicked")
+
+func recoverPanic(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %v", ErrPanic, r)
+	}
+}
+
 // EncodeList writes vals as one msgpack array, each by its shape.
 func EncodeList(e *wire.Encoder, shapes []*iface.Shape, vals []any, refs Refs) error {
 	if err := e.EncodeArrayLen(len(vals)); err != nil {
@@ -58,7 +74,7 @@ func EncodeValues(e *wire.Encoder, shapes []*iface.Shape, vals []reflect.Value, 
 }
 
 func encodeAny(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
-	if !s.HasRefs {
+	if !s.Walk || s.Untyped {
 		return e.Encode(v)
 	}
 	if s.Remote != nil {
@@ -70,13 +86,13 @@ func encodeAny(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
 
 // DecodeList reads one msgpack array into ptrs, which point to values of
 // the shapes' types.
-func DecodeList(d *wire.Decoder, shapes []*iface.Shape, ptrs []any, refs Refs) error {
+func DecodeList(d *wire.Decoder, shapes []*iface.Shape, ptrs []any, refs Refs) (err error) {
+	defer recoverPanic(&err)
 	if err := listLen(d, len(shapes)); err != nil {
 		return err
 	}
 	for i, s := range shapes {
-		var err error
-		if !s.HasRefs {
+		if !s.Walk {
 			err = d.Decode(ptrs[i])
 		} else {
 			err = Decode(d, s, reflect.ValueOf(ptrs[i]).Elem(), refs)
@@ -89,7 +105,8 @@ func DecodeList(d *wire.Decoder, shapes []*iface.Shape, ptrs []any, refs Refs) e
 }
 
 // DecodeValues reads one msgpack array into settable values.
-func DecodeValues(d *wire.Decoder, shapes []*iface.Shape, vals []reflect.Value, refs Refs) error {
+func DecodeValues(d *wire.Decoder, shapes []*iface.Shape, vals []reflect.Value, refs Refs) (err error) {
+	defer recoverPanic(&err)
 	if err := listLen(d, len(shapes)); err != nil {
 		return err
 	}
@@ -121,7 +138,7 @@ func Encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 // pointer graph) fails instead of recursing until the stack is gone.
 func encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs, depth int) error {
 	if depth > wire.MaxDepth {
-		return fmt.Errorf("value nested deeper than %d (a cycle?)", wire.MaxDepth)
+		return fmt.Errorf("%w: deeper than %d (a cycle?)", ErrDepth, wire.MaxDepth)
 	}
 	depth++
 	switch {
@@ -144,7 +161,9 @@ func encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs, depth i
 			return err
 		}
 		return wire.PutRef(e, &r)
-	case !s.HasRefs:
+	case !s.Walk || s.Untyped:
+		// Only decoding needs objrmi's care for any: what it sends,
+		// msgpack encodes as it would anywhere.
 		return e.EncodeValue(v)
 	}
 	switch v.Kind() {
@@ -174,7 +193,7 @@ func encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs, depth i
 			return err
 		}
 		for it := v.MapRange(); it.Next(); {
-			if err := e.EncodeValue(it.Key()); err != nil {
+			if err := encode(e, s.Key, it.Key(), refs, depth); err != nil {
 				return err
 			}
 			if err := encode(e, s.Elem, it.Value(), refs, depth); err != nil {
@@ -200,15 +219,33 @@ func encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs, depth i
 }
 
 // Decode reads into v (settable) by its shape.
-func Decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) error {
-	if !s.HasRefs {
-		return d.DecodeValue(v)
+func Decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) (err error) {
+	defer recoverPanic(&err)
+	return decode(d, s, v, refs, 0)
+}
+
+// decode counts its depth as encode does. Callers validate the nesting
+// before decoding, but a recursive walk must not depend on that to end.
+func decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs, depth int) error {
+	if !s.Walk {
+		return decodePlain(d, v)
 	}
+	if depth > wire.MaxDepth {
+		return fmt.Errorf("%w: deeper than %d", ErrDepth, wire.MaxDepth)
+	}
+	depth++
 	if isNil(d) {
 		v.SetZero()
 		return d.DecodeNil()
 	}
 	switch {
+	case s.Untyped:
+		x, err := decodeUntyped(d, depth)
+		if err != nil {
+			return err
+		}
+		v.Set(reflect.ValueOf(&x).Elem())
+		return nil
 	case s.Ref:
 		// The pin stays on: whoever makes a stub of it claims it.
 		return wire.ReadRef(d, v.Addr().Interface().(*wire.Ref))
@@ -227,7 +264,7 @@ func Decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 	switch v.Kind() {
 	case reflect.Pointer:
 		p := reflect.New(s.Elem.Type)
-		if err := Decode(d, s.Elem, p.Elem(), refs); err != nil {
+		if err := decode(d, s.Elem, p.Elem(), refs, depth); err != nil {
 			return err
 		}
 		v.Set(p)
@@ -243,7 +280,7 @@ func Decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 			return fmt.Errorf("array of %d for %s", n, v.Type())
 		}
 		for i := range n {
-			if err := Decode(d, s.Elem, v.Index(i), refs); err != nil {
+			if err := decode(d, s.Elem, v.Index(i), refs, depth); err != nil {
 				return err
 			}
 		}
@@ -255,12 +292,12 @@ func Decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 		}
 		m := reflect.MakeMapWithSize(v.Type(), n)
 		for range n {
-			k := reflect.New(s.Key.Type).Elem()
-			if err := d.DecodeValue(k); err != nil {
+			k, err := decodeKey(d, s.Key, refs, depth)
+			if err != nil {
 				return err
 			}
 			e := reflect.New(s.Elem.Type).Elem()
-			if err := Decode(d, s.Elem, e, refs); err != nil {
+			if err := decode(d, s.Elem, e, refs, depth); err != nil {
 				return err
 			}
 			m.SetMapIndex(k, e)
@@ -268,18 +305,39 @@ func Decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) error {
 		v.Set(m)
 		return nil
 	case reflect.Struct:
-		return decodeStruct(d, s, v, refs)
+		return decodeStruct(d, s, v, refs, depth)
 	}
 	return fmt.Errorf("cannot decode %s", v.Type())
 }
 
-func decodeStruct(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) error {
+// decodeKey reads a map key. A key that holds an interface could come
+// back unhashable (a slice inside any), which would panic in SetMapIndex.
+func decodeKey(d *wire.Decoder, s *iface.Shape, refs Refs, depth int) (reflect.Value, error) {
+	k := reflect.New(s.Type).Elem()
+	if s.Untyped {
+		x, err := decodeUntypedKey(d, depth)
+		if err != nil {
+			return k, err
+		}
+		k.Set(reflect.ValueOf(&x).Elem())
+		return k, nil
+	}
+	if err := decode(d, s, k, refs, depth); err != nil {
+		return k, err
+	}
+	if !k.Comparable() {
+		return k, fmt.Errorf("map key of %s holds a value that cannot be a key", s.Type)
+	}
+	return k, nil
+}
+
+func decodeStruct(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs, depth int) error {
 	n, err := collectionLen(d, d.DecodeMapLen)
 	if err != nil {
 		return err
 	}
 	for range n {
-		name, err := d.DecodeString()
+		name, err := d.BoundedString()
 		if err != nil {
 			return err
 		}
@@ -290,11 +348,26 @@ func decodeStruct(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs) e
 			}
 			continue
 		}
-		if err := Decode(d, f.Shape, v.Field(f.Index), refs); err != nil {
+		if err := decode(d, f.Shape, v.Field(f.Index), refs, depth); err != nil {
 			return fmt.Errorf("field %s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// decodePlain hands v to msgpack. msgpack makes nil the zero value, except
+// that its decoder for an extension registered as a value type (time.Time)
+// panics on nil; taking nil here gives the zero value for those too.
+func decodePlain(d *wire.Decoder, v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+	default:
+		if isNil(d) {
+			v.SetZero()
+			return d.DecodeNil()
+		}
+	}
+	return d.DecodeValue(v)
 }
 
 func isNil(d *wire.Decoder) bool {

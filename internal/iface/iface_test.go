@@ -55,8 +55,8 @@ func TestTableOfValidInterfaces(t *testing.T) {
 	f, err := iface.For[Forest]()
 	require.NoError(t, err)
 	plant := f.ByName("Plant")
-	assert.True(t, plant.In[0].HasRefs, "Tree holds a Node inside")
-	assert.False(t, f.ByName("Count").In[0].HasRefs)
+	assert.True(t, plant.In[0].Walk, "Tree holds a Node inside")
+	assert.False(t, f.ByName("Count").In[0].Walk)
 }
 
 // The hash covers the wire shape, not the package: the same interface in

@@ -25,14 +25,19 @@ type Shape struct {
 	// that a service such as the registry can pass objects it cannot name
 	// the type of.
 	Ref bool
-	// HasRefs is set when a remote interface hides inside the value (a
-	// struct field, a slice element, ...). Such values are encoded by
-	// objrmi's walker; all others go straight to msgpack.
-	HasRefs bool
-	Elem    *Shape  // pointer, slice, array: element; map: value
-	Key     *Shape  // map key
-	Fields  []Field // struct: exported fields
-	opaque  bool    // encodes itself (time.Time, msgpack.CustomEncoder, ...)
+	// Untyped is set for any (interface{}): the wire decides what it
+	// holds, so objrmi decodes it itself, allowing plain data only.
+	Untyped bool
+	// Walk is set when a remote reference or an untyped value hides
+	// inside the value (a struct field, a slice element, a map key, ...).
+	// Such values are encoded and decoded by objrmi's walker; all others
+	// go straight to msgpack, which would otherwise build whatever Go
+	// type a registered msgpack extension names.
+	Walk   bool
+	Elem   *Shape  // pointer, slice, array: element; map: value
+	Key    *Shape  // map key
+	Fields []Field // struct: exported fields
+	opaque bool    // encodes itself (time.Time, msgpack.CustomEncoder, ...)
 }
 
 // Field is one struct field as the walker sees it.
@@ -85,6 +90,10 @@ func (b *builder) fill(s *Shape) error {
 		return nil
 	}
 	if t.Kind() != reflect.Interface && selfEncoding(t) {
+		if !selfDecoding(t) && hidesUntyped(t, map[reflect.Type]bool{}) {
+			return errors.New(t.String() + " encodes itself but has no decoder, so msgpack would decode its fields," +
+				" and an interface value hides among them: give it a decoder (DecodeMsgpack, UnmarshalBinary, ...) or concrete types")
+		}
 		s.opaque = true
 		return nil
 	}
@@ -98,7 +107,8 @@ func (b *builder) fill(s *Shape) error {
 	case reflect.Interface:
 		switch {
 		case t == anyType:
-			return nil // decoded as plain values: maps, slices, numbers, strings
+			s.Untyped = true // decoded as plain values: maps, slices, numbers, strings
+			return nil
 		case t == errType:
 			return errors.New("an error value cannot be passed; return it as the last result")
 		}
@@ -123,6 +133,10 @@ func (b *builder) fill(s *Shape) error {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			name, skip := fieldName(f)
+			if skip && msgpackDecodesSkipped(f) && hidesUntyped(f.Type, map[reflect.Type]bool{}) {
+				return errors.New("embedded field " + f.Name + " is unexported, yet msgpack decodes it," +
+					" and an interface value hides inside: export it or give it concrete types")
+			}
 			if skip {
 				continue
 			}
@@ -163,14 +177,14 @@ func fieldName(f reflect.StructField) (string, bool) {
 	return f.Name, false
 }
 
-// finish computes the reference flags to a fixed point (types can refer to
+// finish computes the walk flags to a fixed point (types can refer to
 // themselves) and signs every method, refusing hash collisions.
 func (b *builder) finish() error {
 	for changed := true; changed; {
 		changed = false
 		for _, s := range b.shapes {
-			if !s.HasRefs && s.holdsRefs() {
-				s.HasRefs, changed = true, true
+			if !s.Walk && s.needsWalk() {
+				s.Walk, changed = true, true
 			}
 		}
 	}
@@ -187,15 +201,15 @@ func (b *builder) finish() error {
 	return nil
 }
 
-func (s *Shape) holdsRefs() bool {
-	if s.Remote != nil || s.Ref {
+func (s *Shape) needsWalk() bool {
+	if s.Remote != nil || s.Ref || s.Untyped {
 		return true
 	}
-	if s.Elem != nil && s.Elem.HasRefs {
+	if s.Elem != nil && s.Elem.Walk || s.Key != nil && s.Key.Walk {
 		return true
 	}
 	for _, f := range s.Fields {
-		if f.Shape.HasRefs {
+		if f.Shape.Walk {
 			return true
 		}
 	}

@@ -490,6 +490,8 @@ func (c *Conn) readFailed(err error) {
 			"peer", c.nc.RemoteAddr().String(), "err", err)
 		err = fmt.Errorf("%w: %w", objerr.ErrProtocol, err)
 	case errors.As(err, &ne) && ne.Timeout():
+		c.cfg.Logger.Info("objrmi: closing connection: HeartbeatTimeout: no whole frame from the peer in time",
+			"peer", c.nc.RemoteAddr().String(), "timeout", c.cfg.HeartbeatTimeout)
 		err = fmt.Errorf("%w: no heartbeat for %s", objerr.ErrPeerGone, c.cfg.HeartbeatTimeout)
 	default:
 		err = fmt.Errorf("%w: %w", objerr.ErrPeerGone, err)
