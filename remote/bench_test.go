@@ -6,11 +6,19 @@ import (
 	"testing"
 
 	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/internal/testutil"
 	"github.com/objrmi/objrmi/remote"
 )
 
 func benchPair(b *testing.B) testsvc.Calculator {
-	srv, err := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	return benchPairWith(b, remote.Options{}, remote.Options{})
+}
+
+// benchPairWith is benchPair with the server's and the client's options;
+// a server with TLS is dialled with TLS.
+func benchPairWith(b *testing.B, srvOpts, cliOpts remote.Options) testsvc.Calculator {
+	srvOpts.Listen = "127.0.0.1:0"
+	srv, err := remote.NewRuntime(srvOpts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -18,12 +26,16 @@ func benchPair(b *testing.B) testsvc.Calculator {
 	if _, err := remote.Export[testsvc.Calculator](srv, testsvc.NewCalc(), remote.WithID(calcID)); err != nil {
 		b.Fatal(err)
 	}
-	cli, err := remote.NewRuntime(remote.Options{})
+	cli, err := remote.NewRuntime(cliOpts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cli.Close() })
-	calc, err := remote.Dial[testsvc.Calculator](context.Background(), cli, srv.Endpoint(), calcID)
+	endpoint := srv.Endpoint()
+	if srv.TLS() {
+		endpoint = "tls:" + endpoint
+	}
+	calc, err := remote.Dial[testsvc.Calculator](context.Background(), cli, endpoint, calcID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,8 +58,11 @@ func BenchmarkCallSequential(b *testing.B) {
 // BenchmarkCall64Concurrent is 64 goroutines sharing one stub, hence one
 // connection; ns/op is per call across all of them.
 func BenchmarkCall64Concurrent(b *testing.B) {
-	const callers = 64
-	calc := benchPair(b)
+	callConcurrently(b, benchPair(b), 64)
+}
+
+// callConcurrently shares b.N Add calls among callers goroutines.
+func callConcurrently(b *testing.B, calc testsvc.Calculator, callers int) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -69,6 +84,36 @@ func BenchmarkCall64Concurrent(b *testing.B) {
 		}()
 	}
 	wg.Wait()
+}
+
+// BenchmarkTLSOverhead runs the sequential and the 64-caller Add side by
+// side in plaintext, TLS 1.3 and mutual TLS, so the cost of encryption
+// is read off one run on one machine.
+func BenchmarkTLSOverhead(b *testing.B) {
+	pki := testutil.NewPKI(b)
+	modes := []struct {
+		name     string
+		srv, cli remote.Options
+	}{
+		{"plaintext", remote.Options{}, remote.Options{}},
+		{"TLS", remote.Options{TLS: pki.Config("server", false)}, remote.Options{TLS: pki.ClientConfig()}},
+		{"mTLS", remote.Options{TLS: pki.Config("server", true)}, remote.Options{TLS: pki.Config("client", false)}},
+	}
+	for _, m := range modes {
+		b.Run(m.name+"/sequential", func(b *testing.B) {
+			calc := benchPairWith(b, m.srv, m.cli)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := calc.Add(ctx, 1, 2); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(m.name+"/64-concurrent", func(b *testing.B) {
+			callConcurrently(b, benchPairWith(b, m.srv, m.cli), 64)
+		})
+	}
 }
 
 // BenchmarkEcho1KiB measures a call carrying 1 KiB each way.

@@ -20,6 +20,8 @@ type Snapshot struct {
 	// Serving counts the calls running here for other runtimes; Waiting
 	// counts this runtime's own calls waiting on replies.
 	Serving, Waiting int
+	// Conns counts the live connections to peer runtimes.
+	Conns int
 	// OrphansCancelled counts, since the start, the calls cancelled here
 	// because their caller was gone.
 	OrphansCancelled uint64
@@ -63,6 +65,9 @@ func (rt *Runtime) Inspect() Snapshot {
 		in, out := c.Inflight()
 		s.Serving += in
 		s.Waiting += out
+		if c.Err() == nil {
+			s.Conns++
+		}
 	}
 	return s
 }
