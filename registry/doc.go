@@ -20,9 +20,14 @@
 //
 //	calc, err := registry.Lookup[Calculator](ctx, rt, "objrmi://localhost/calc")
 //
+// A registry whose runtime speaks TLS has an objrmis:// URL, and the
+// references it hands out tell their holders to dial TLS as well.
+//
 // Serve starts a registry inside any runtime (the embedded registry);
 // cmd/objregistry runs one on its own. By default only callers on the
-// registry's own host may change bindings (LocalOnly); Lookup and List are
-// open to all. Bindings are kept in a Store: in memory by default, or in
+// registry's own host may change bindings (LocalOnly); LocalOr also gives
+// the bind right to authenticated principals. The rule runs before the
+// method, so a refused Bind never started. Lookup and List are open to
+// all. Bindings are kept in a Store: in memory by default, or in
 // a file (FileStore), so that they survive a restart.
 package registry

@@ -49,4 +49,13 @@
 // as a reference to an object of any interface, kept alive on the way
 // like a typed one, which is how the registry binds and returns objects
 // whose types it does not know.
+//
+// Security: Options.TLS encrypts (mutual TLS with client certificates),
+// Options.CheckToken and RequireAuth authenticate, and Options.Authorize
+// and WithAuthorize decide each call from its Principal before it runs.
+// Limits (MaxFrameSize, MaxDepth, MaxCollectionLen, MaxInflight,
+// MaxConns, HandshakeTimeout, IdleTimeout, HeartbeatTimeout) have safe
+// defaults; a peer that breaks one is disconnected with one log line
+// naming it, and no other connection notices. Decoding only ever builds
+// the declared types: nothing on the wire names a Go type.
 package remote
