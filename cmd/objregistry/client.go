@@ -16,6 +16,7 @@ import (
 // as the command wants, and dials the registry with a client-only runtime.
 func connect(fs *flag.FlagSet, args []string, named bool, do func(ctx context.Context, rt *remote.Runtime, c *registry.Client, name string) error) error {
 	timeout := fs.Duration("timeout", 10*time.Second, "give up after this `duration`")
+	tlsConfig := tlsFlags(fs)
 	what := "one URL"
 	if named {
 		what = "one URL/NAME"
@@ -36,9 +37,13 @@ func connect(fs *flag.FlagSet, args []string, named bool, do func(ctx context.Co
 	if !named && u.Name != "" {
 		return fmt.Errorf("%q: want the registry's URL, objrmi://host:port, without a name: %w", fs.Arg(0), errUsage)
 	}
+	tc, err := tlsConfig(false)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	rt, err := remote.NewRuntime(remote.Options{})
+	rt, err := remote.NewRuntime(remote.Options{TLS: tc})
 	if err != nil {
 		return err
 	}

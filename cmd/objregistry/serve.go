@@ -21,7 +21,17 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	store := fs.String("store", "memory", "where bindings live: \"memory\", or \"file:PATH\" to survive restarts")
 	level := fs.String("log-level", "info", "least `level` logged to stderr: debug, info, warn or error")
 	lease := fs.Duration("lease", 30*time.Second, "`duration` of the leases this registry grants, and assumes for owners that never granted it one")
+	tlsConfig := tlsFlags(fs)
+	var binders []string
+	fs.Func("binder", "a `principal` (client certificate name) that may bind from other hosts; repeatable", func(name string) error {
+		binders = append(binders, name)
+		return nil
+	})
 	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	tc, err := tlsConfig(true)
+	if err != nil {
 		return err
 	}
 	var lv slog.Level
@@ -42,12 +52,12 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	rt, err := remote.NewRuntime(remote.Options{Listen: *listen, Lease: *lease, Logger: log})
+	rt, err := remote.NewRuntime(remote.Options{Listen: *listen, Lease: *lease, Logger: log, TLS: tc})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	srv, err := registry.Serve(rt, registry.Options{Store: st, Logger: log})
+	srv, err := registry.Serve(rt, registry.Options{Store: st, Logger: log, Access: registry.LocalOr(binders...)})
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -85,4 +88,21 @@ func (p *PKI) Config(name string, mutual bool) *tls.Config {
 // ClientConfig trusts this CA and presents no certificate.
 func (p *PKI) ClientConfig() *tls.Config {
 	return &tls.Config{RootCAs: p.Pool, MinVersion: tls.VersionTLS13}
+}
+
+// WriteFiles writes name's certificate and key, and the CA's certificate,
+// as PEM files in dir, for programs that take file names.
+func (p *PKI) WriteFiles(dir, name string) (certFile, keyFile, caFile string) {
+	p.t.Helper()
+	c := p.Issue(name)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	require.NoError(p.t, err)
+	write := func(file, kind string, der []byte) string {
+		path := filepath.Join(dir, file)
+		require.NoError(p.t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600))
+		return path
+	}
+	return write(name+".crt", "CERTIFICATE", c.Certificate[0]),
+		write(name+".key", "PRIVATE KEY", keyDER),
+		write("ca.crt", "CERTIFICATE", p.cert.Raw)
 }
