@@ -165,7 +165,10 @@ func ExampleLocalOr() {
 	srv, _ := registry.Serve(rt, registry.Options{Access: registry.LocalOr("deployer")})
 	defer srv.Close()
 
-	deployer, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0", Dial: fromAddr("127.0.0.2"), Token: "s3cret"})
+	// InsecureToken: this example has no TLS, so the token travels in
+	// plaintext, which only a trusted network excuses.
+	deployer, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0", Dial: fromAddr("127.0.0.2"),
+		Token: "s3cret", InsecureToken: true})
 	defer deployer.Close()
 	ref, _ := remote.Export[testsvc.Calculator](deployer, testsvc.NewCalc())
 	reg, _ := registry.Dial(ctx, deployer, srv.URL())

@@ -237,3 +237,39 @@ func TestCustomAccess(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, []string{"bind", "unbind"}, seen)
 }
+
+// relay is an object on the registry's runtime that binds through a
+// registry client of that same runtime, passing on its own caller's
+// context.
+type relay struct {
+	*testsvc.Calc
+	reg *registry.Client
+	ref remote.Ref
+}
+
+func (r *relay) Add(ctx context.Context, a, b int64) (int64, error) {
+	return 0, r.reg.Bind(ctx, "sneaky", r.ref)
+}
+
+// A remote caller cannot launder a Bind through another object of the
+// registry's runtime: the registry's rule still sees that caller.
+func TestAccessHoldsForCallsRelayedInProcess(t *testing.T) {
+	rt := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	srv, err := registry.Serve(rt, registry.Options{})
+	require.NoError(t, err)
+	defer srv.Close()
+	_, ref, _ := exportCalc(t, remote.Options{})
+	r := &relay{Calc: testsvc.NewCalc(), reg: dial(t, rt, srv.URL()), ref: ref}
+	relayRef, err := remote.Export[testsvc.Calculator](rt, r, remote.Collectable())
+	require.NoError(t, err)
+
+	far := newRuntime(t, remote.Options{Dial: fromAddr("127.0.0.2")})
+	calc, err := remote.StubOf[testsvc.Calculator](far, relayRef)
+	require.NoError(t, err)
+	defer remote.Release(calc)
+	_, err = calc.Add(ctxT(t), 1, 1)
+	assert.ErrorContains(t, err, "bind from 127.0.0.2: only callers on the registry's host may change bindings")
+	names, err := r.reg.List(ctxT(t))
+	require.NoError(t, err)
+	assert.Empty(t, names)
+}

@@ -255,19 +255,15 @@ func (s *Server) List(ctx context.Context) ([]string, error) {
 }
 
 func (s *Server) allow(ctx context.Context, op Op, name string) error {
-	if s.inProcess(ctx) {
-		// A call in the registry's own process skips the export's
-		// Authorizer, so Access runs here.
+	if obj, ok := remote.Authorized(ctx); !ok || obj != remote.RegistryID {
+		// Not a call to the registry through its export, whose
+		// Authorizer ran Access already: an in-process call, perhaps
+		// with the context of some other remote call.
 		if err := s.opts.Access(ctx, op); err != nil {
 			return fmt.Errorf("%w: %w", ErrAccessDenied, err)
 		}
 	}
 	return CheckName(name)
-}
-
-func (s *Server) inProcess(ctx context.Context) bool {
-	_, remoteCall := remote.CallerAddr(ctx)
-	return !remoteCall
 }
 
 // hold makes the registry a holder of obj, bound to name. s.mu is held.

@@ -243,8 +243,12 @@ func (rt *Runtime) dialFor(endpoint string, d *dialing) {
 
 func (rt *Runtime) dialNow(ctx context.Context, key string) (*transport.Conn, error) {
 	me := rt.hello()
-	me.Token = rt.opts.Token
 	endpoint, useTLS := strings.CutPrefix(key, tlsPrefix)
+	if useTLS || rt.opts.InsecureToken {
+		// Any reference can name any endpoint: in plaintext, the token
+		// would go to whoever listens there, and to everyone on the way.
+		me.Token = rt.opts.Token
+	}
 	var tlsCfg *tls.Config
 	if useTLS {
 		tlsCfg = rt.opts.TLS
@@ -256,11 +260,11 @@ func (rt *Runtime) dialNow(ctx context.Context, key string) (*transport.Conn, er
 	if err != nil {
 		return nil, err
 	}
-	if err := rt.claim(peer.Runtime, who, nc.RemoteAddr()); err != nil {
+	if err := rt.claim(peer.Runtime, who, nc.RemoteAddr(), true); err != nil {
 		nc.Close()
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeAccessDenied, Reason: endpoint, Err: err}
 	}
-	c := rt.startConn(nc, br, peer, who)
+	c := rt.startConn(nc, br, peer, who, true)
 	if c == nil || c.Err() != nil {
 		return nil, errClosed()
 	}

@@ -11,16 +11,19 @@ import (
 	"github.com/objrmi/objrmi/remote"
 )
 
-// A connection that carries no call for IdleTimeout is closed, even
-// though both sides keep pinging; one with a call in flight is not; and
-// the next call dials again as if nothing happened.
+// A connection that carries no call for IdleTimeout is closed by the
+// side that dialled it, even though both sides keep pinging; one with a
+// call in flight is not; and the next call dials again as if nothing
+// happened.
 func TestIdleConnectionsAreClosedAndRedialled(t *testing.T) {
-	opts := remote.Options{Listen: "127.0.0.1:0", IdleTimeout: 500 * time.Millisecond,
+	opts := remote.Options{IdleTimeout: 500 * time.Millisecond, Lease: 800 * time.Millisecond,
 		HeartbeatInterval: 100 * time.Millisecond, HeartbeatTimeout: 5 * time.Second}
-	srv := newRuntime(t, opts)
+	srvOpts := opts
+	srvOpts.Listen, srvOpts.IdleTimeout = "127.0.0.1:0", time.Hour
+	srv := newRuntime(t, srvOpts)
 	_, err := remote.Export[testsvc.Calculator](srv, testsvc.NewCalc(), remote.WithID(calcID))
 	require.NoError(t, err)
-	cli := newRuntime(t, remote.Options{HeartbeatInterval: 100 * time.Millisecond, HeartbeatTimeout: 5 * time.Second})
+	cli := newRuntime(t, opts)
 	calc, err := remote.Dial[testsvc.Calculator](ctxT(t), cli, srv.Endpoint(), calcID)
 	require.NoError(t, err)
 

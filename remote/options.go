@@ -31,10 +31,14 @@ type Options struct {
 	// (RootCAs; Certificates for mutual TLS). Without it, a reference
 	// that says TLS is dialled with the host's root CAs.
 	TLS *tls.Config
-	// Token is presented when this runtime dials another, for a server
-	// that checks tokens (CheckToken). Send it only over TLS: in
-	// plaintext anyone on the path can read it.
+	// Token is presented when this runtime dials another over TLS, for a
+	// server that checks tokens (CheckToken). It is never sent in
+	// plaintext, unless InsecureToken says so: any reference can name any
+	// endpoint, and in plaintext anyone on the path reads it.
 	Token string
+	// InsecureToken sends Token over plaintext connections too: for a
+	// network trusted as a whole, and for tests.
+	InsecureToken bool
 	// CheckToken turns the token a dialler presents into its principal's
 	// name, or refuses the connection by returning an error. A verified
 	// client certificate takes precedence over a token.
@@ -46,9 +50,10 @@ type Options struct {
 	// connection is authenticated and before the arguments are decoded:
 	// a non-nil error refuses the call with objerr.ErrAccessDenied, and
 	// the method does not run. An export can add its own rule
-	// (WithAuthorize). The runtime's own DGC object is not subject to
-	// it: DGC calls only ever act for the caller's own, authenticated,
-	// runtime identity. Nil allows every call.
+	// (WithAuthorize). The DGC's Dirty and Clean are not subject to it:
+	// they only ever act for the caller's own, claimed, runtime id. Its
+	// Inspect, which tells who holds an object, is (Interface "Service",
+	// Method "Inspect"). Nil allows every call.
 	Authorize Authorizer
 
 	// MaxFrameSize bounds one message. Default 16 MiB.
@@ -65,10 +70,13 @@ type Options struct {
 	// MaxConns bounds this runtime's connections, open and opening. An
 	// accepted connection beyond it is closed at once. Default 4096.
 	MaxConns int
-	// IdleTimeout closes a connection that has carried no call in either
-	// direction for this long; it is dialled again when needed. Lease
-	// renewals are calls, so a connection that carries references is
-	// never idle. Default 5 minutes.
+	// IdleTimeout closes a connection this runtime dialled once it has
+	// carried no call in either direction for this long; it is dialled
+	// again when needed. A connection a peer dialled is closed after twice
+	// as long, in case the peer never closes its own. Lease renewals are
+	// calls, so a connection that carries references is never idle as
+	// long as IdleTimeout exceeds Lease/2. Default 5 minutes, or Lease if
+	// that is longer.
 	IdleTimeout time.Duration
 	// HeartbeatInterval is how often an idle connection sends a ping.
 	// Default 5 s.
@@ -119,9 +127,6 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxConns == 0 {
 		o.MaxConns = 4096
 	}
-	if o.IdleTimeout == 0 {
-		o.IdleTimeout = 5 * time.Minute
-	}
 	if o.HandshakeTimeout == 0 {
 		o.HandshakeTimeout = 10 * time.Second
 	}
@@ -130,6 +135,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Lease == 0 {
 		o.Lease = 30 * time.Second
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = max(5*time.Minute, o.Lease)
 	}
 	if o.LeaseCheckInterval == 0 {
 		o.LeaseCheckInterval = min(max(o.Lease/20, time.Millisecond), time.Second)
@@ -142,6 +150,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.IdleTimeout <= o.Lease/2 {
+		return o, errors.New("objrmi: Options: IdleTimeout must exceed Lease/2, or renewals would find their connections closed")
 	}
 	tc := o.transport()
 	if tc.HeartbeatTimeout <= tc.HeartbeatInterval {

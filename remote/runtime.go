@@ -178,7 +178,7 @@ func (rt *Runtime) accept(nc net.Conn) {
 	me := rt.hello()
 	conn, br, peer, who, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, rt.opts.security(),
 		func(peer wire.Hello, who transport.Principal) error {
-			return rt.claim(peer.Runtime, who, nc.RemoteAddr())
+			return rt.claim(peer.Runtime, who, nc.RemoteAddr(), false)
 		})
 	rt.conns.untrackHandshake(nc)
 	if err != nil {
@@ -190,7 +190,7 @@ func (rt *Runtime) accept(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	rt.startConn(conn, br, peer, who)
+	rt.startConn(conn, br, peer, who, false)
 }
 
 // hello is what this runtime says about itself to a new peer.
@@ -200,13 +200,22 @@ func (rt *Runtime) hello() wire.Hello {
 
 // startConn wraps a handshaken socket in a Conn owned by this runtime,
 // or closes it and returns nil if the runtime is closing.
-func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who transport.Principal) *transport.Conn {
+// dialled says this runtime opened the connection. Only the dialler
+// closes a connection as idle: it knows no call of its own is starting,
+// while the other side could close under a call already on the wire. The
+// acceptor closes only after twice IdleTimeout, a backstop against peers
+// that never close theirs.
+func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who transport.Principal, dialled bool) *transport.Conn {
 	if !rt.conns.admit(&rt.wg) {
 		nc.Close()
 		return nil
 	}
 	s := rt.join(peer.Runtime)
-	c := transport.New(rt.ctx, nc, br, peer, who, rt.tcfg, s, func(c *transport.Conn) {
+	cfg := rt.tcfg
+	if !dialled {
+		cfg.IdleTimeout *= 2
+	}
+	c := transport.New(rt.ctx, nc, br, peer, who, cfg, s, func(c *transport.Conn) {
 		rt.conns.remove(c)
 		s.leave(c)
 		rt.wg.Done()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -56,11 +57,19 @@ func WithAuthorize(a Authorizer) ExportOption {
 	return func(c *exportConfig) { c.authorize = a }
 }
 
+type authorizedKey struct{}
+
+// Authorized reports the number of the object whose Authorizer allowed
+// the call ctx belongs to. A method that checks a rule itself when
+// called in-process can tell, from it, that the rule already ran: the
+// same ctx passed on to another object does not carry its number.
+func Authorized(ctx context.Context) (obj uint64, ok bool) {
+	obj, ok = ctx.Value(authorizedKey{}).(uint64)
+	return obj, ok
+}
+
 // authorize runs the runtime's and the export's rules.
 func (rt *Runtime) authorize(ctx context.Context, e *export, call Call) error {
-	if e.num == reservedDGC {
-		return nil
-	}
 	if a := rt.opts.Authorize; a != nil {
 		if err := a(ctx, call); err != nil {
 			return err
@@ -73,25 +82,39 @@ func (rt *Runtime) authorize(ctx context.Context, e *export, call Call) error {
 }
 
 // claim binds a runtime id to the identity that first presented it: a
-// principal when the connection authenticated, its host's address when
-// not. Another peer presenting the same id is refused while the first
-// has a session or DGC state here, so it can neither clean that
-// runtime's references nor take over its calls.
-func (rt *Runtime) claim(id uuid.UUID, who Principal, addr net.Addr) error {
+// principal (and how it was proved) when the connection authenticated,
+// its host's address when an anonymous peer dialled in. Another peer
+// presenting the same id is refused while the first has a session or DGC
+// state here, so it can neither clean that runtime's references nor take
+// over its calls.
+//
+// An anonymous peer this runtime dialled is not held to a host: it was
+// reached at the endpoint a reference named, which need not be the
+// address it dials from (NAT, several interfaces). It may not take an id
+// that a principal holds. Without authentication, then, a runtime's id is
+// as strong as its network address, and no stronger.
+func (rt *Runtime) claim(id uuid.UUID, who Principal, addr net.Addr, dialled bool) error {
 	key := "host " + hostOf(addr)
 	if who.Authenticated() {
-		key = "principal " + who.Name
+		key = "principal " + who.Via + " " + who.Name
 	}
 	t := &rt.sessions
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if prev, ok := t.claims[id]; ok && prev != key {
-		rt.log.Warn("objrmi: refused a runtime id claimed by another peer", "runtime", id, "claimant", key)
-		return &transport.Refusal{Code: objerr.CodeAccessDenied,
-			Reason: fmt.Sprintf("runtime id %s is in use by another peer", id)}
+	prev, held := t.claims[id]
+	anonymousDial := dialled && !who.Authenticated()
+	switch {
+	case !held:
+		if !anonymousDial {
+			t.claims[id] = key
+		}
+		return nil
+	case prev == key, anonymousDial && !strings.HasPrefix(prev, "principal "):
+		return nil
 	}
-	t.claims[id] = key
-	return nil
+	rt.log.Warn("objrmi: refused a runtime id claimed by another peer", "runtime", id, "claimant", key)
+	return &transport.Refusal{Code: objerr.CodeAccessDenied,
+		Reason: fmt.Sprintf("runtime id %s is in use by another peer", id)}
 }
 
 // sweepClaims forgets the claims of runtimes with no session and no DGC

@@ -188,35 +188,48 @@ func TestMutualTLS(t *testing.T) {
 
 // A token presented in the handshake becomes the principal when the
 // server's check accepts it; with RequireAuth, no token or a bad one is
-// refused with ErrUnauthenticated.
+// refused with ErrUnauthenticated. The token goes only over TLS: the
+// same runtime dialling in plaintext presents none.
 func TestTokenAuthentication(t *testing.T) {
+	pki := testutil.NewPKI(t)
 	impl := &principals{Calc: testsvc.NewCalc()}
+	check := func(_ context.Context, token string) (string, error) {
+		if token == "bob-token" {
+			return "bob", nil
+		}
+		return "", errors.New("no such token")
+	}
 	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", RequireAuth: true, Authorize: impl.authorize,
-		CheckToken: func(_ context.Context, token string) (string, error) {
-			if token == "bob-token" {
-				return "bob", nil
-			}
-			return "", errors.New("no such token")
-		}})
+		CheckToken: check, TLS: pki.Config("server", false)})
 	_, err := remote.Export[testsvc.Calculator](srv, impl, remote.WithID(calcID))
 	require.NoError(t, err)
+	endpoint := "tls:" + srv.Endpoint()
 
 	for token, why := range map[string]string{"": "authentication required", "forged": "token was not accepted"} {
-		cli := newRuntime(t, remote.Options{Token: token})
-		_, err := remote.Dial[testsvc.Calculator](ctxT(t), cli, srv.Endpoint(), calcID)
+		cli := newRuntime(t, remote.Options{Token: token, TLS: pki.ClientConfig()})
+		_, err := remote.Dial[testsvc.Calculator](ctxT(t), cli, endpoint, calcID)
 		require.ErrorIs(t, err, objerr.ErrUnauthenticated, "token %q", token)
 		assert.ErrorIs(t, err, objerr.ErrNotSent)
 		assert.ErrorContains(t, err, why)
 	}
 
-	bob := newRuntime(t, remote.Options{Token: "bob-token"})
-	calc, err := remote.Dial[testsvc.Calculator](ctxT(t), bob, srv.Endpoint(), calcID)
+	bob := newRuntime(t, remote.Options{Token: "bob-token", TLS: pki.ClientConfig()})
+	calc, err := remote.Dial[testsvc.Calculator](ctxT(t), bob, endpoint, calcID)
 	require.NoError(t, err)
 	_, err = calc.Add(ctxT(t), 1, 1)
 	require.NoError(t, err)
 	impl.mu.Lock()
-	defer impl.mu.Unlock()
 	assert.Equal(t, []string{"bob/token Calculator.Add"}, impl.hook)
+	impl.mu.Unlock()
+
+	plain := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", RequireAuth: true, CheckToken: check})
+	_, err = remote.Export[testsvc.Calculator](plain, impl, remote.WithID(calcID))
+	require.NoError(t, err)
+	_, err = remote.Dial[testsvc.Calculator](ctxT(t), bob, plain.Endpoint(), calcID)
+	require.ErrorIs(t, err, objerr.ErrUnauthenticated, "bob's token is not sent in plaintext")
+	insecure := newRuntime(t, remote.Options{Token: "bob-token", InsecureToken: true})
+	_, err = remote.Dial[testsvc.Calculator](ctxT(t), insecure, plain.Endpoint(), calcID)
+	require.NoError(t, err, "unless InsecureToken says so")
 }
 
 // counting counts the calls of Add that actually ran.
@@ -295,4 +308,51 @@ func TestRuntimeIDCannotBeTakenOver(t *testing.T) {
 	nc2.SetReadDeadline(time.Now().Add(10 * time.Second))
 	require.NoError(t, wire.ReadHello(nc2, &h))
 	assert.Empty(t, h.Refusal)
+}
+
+// A runtime that dials from one address and listens on another (NAT,
+// several interfaces) is still itself when called back at its endpoint.
+func TestRuntimeReachedAtAnotherAddressKeepsItsID(t *testing.T) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	p := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", Dial: d.DialContext})
+	_, err := remote.Export[testsvc.Calculator](p, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+	q := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	_, err = remote.Export[testsvc.Calculator](q, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+
+	toQ, err := remote.Dial[testsvc.Calculator](ctxT(t), p, q.Endpoint(), calcID)
+	require.NoError(t, err)
+	_, err = toQ.Add(ctxT(t), 1, 1) // q now knows p's id, from 127.0.0.2
+	require.NoError(t, err)
+	toP, err := remote.Dial[testsvc.Calculator](ctxT(t), q, p.Endpoint(), calcID)
+	require.NoError(t, err, "q dials p at 127.0.0.1")
+	_, err = toP.Add(ctxT(t), 1, 1)
+	require.NoError(t, err)
+}
+
+// The runtime's rule also guards the DGC's Inspect, which tells who holds
+// an object, while Dirty and Clean, which act only for the caller's own
+// id, keep working for everyone the rule lets in at all.
+func TestAuthorizeGuardsDGCInspect(t *testing.T) {
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0",
+		Authorize: func(_ context.Context, c remote.Call) error {
+			if c.Method == "Inspect" {
+				return errors.New("holders are private")
+			}
+			return nil
+		}})
+	_, err := remote.Export[testsvc.Calculator](srv, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+	cli := newRuntime(t, remote.Options{})
+	calc, err := remote.Dial[testsvc.Calculator](ctxT(t), cli, srv.Endpoint(), calcID)
+	require.NoError(t, err)
+	counter, err := calc.NewCounter(ctxT(t), 1) // a counted reference: Dirty works
+	require.NoError(t, err)
+	defer remote.Release(counter)
+	ref, _ := remote.RefOf(counter)
+	require.NoError(t, cli.Confirm(ctxT(t), counter))
+	_, err = cli.Holders(ctxT(t), ref)
+	require.ErrorIs(t, err, objerr.ErrAccessDenied)
+	assert.ErrorContains(t, err, "holders are private")
 }

@@ -110,12 +110,15 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
 	}
 	ctx = context.WithValue(ctx, callerKey{}, c)
-	if e.num == reservedDGC || rt.opts.Authorize == nil && e.authorize == nil {
+	if rt.opts.Authorize == nil && e.authorize == nil {
 		return e.skel.Serve(ctx, h, args, &s.env)
 	}
 	m := e.skel.Method(h)
-	if m == nil {
-		return e.skel.Serve(ctx, h, args, &s.env) // the skeleton explains the miss
+	if m == nil || e.num == reservedDGC && m.Index != dgcInspect {
+		// A miss is the skeleton's to explain. Dirty and Clean only ever
+		// act for the caller's own, claimed, runtime id; Inspect, which
+		// tells who holds what, is for those the rules allow.
+		return e.skel.Serve(ctx, h, args, &s.env)
 	}
 	call := Call{Principal: c.Principal(), Caller: s.peer, Addr: c.RemoteAddr(), Object: e.num, Interface: e.it.Name, Method: m.Name}
 	if err := rt.authorize(ctx, e, call); err != nil {
@@ -123,7 +126,7 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 		return wire.ErrorReply(h.ID, objerr.CodeAccessDenied, &wire.ErrorBody{
 			Message: fmt.Sprintf("%s: access denied to %s: %v", m.Op, call.Principal, err)})
 	}
-	return e.skel.Serve(ctx, h, args, &s.env)
+	return e.skel.Serve(context.WithValue(ctx, authorizedKey{}, e.num), h, args, &s.env)
 }
 
 // Caller returns the identity of the runtime that made the call ctx

@@ -2,6 +2,7 @@ package stub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
@@ -178,6 +179,11 @@ func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name stri
 		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding, Reason: "arguments", Err: err}
 	}
 	f, err := c.Call(ctx, b)
+	if err != nil && errors.Is(err, transport.ErrIdle) && errors.Is(err, objerr.ErrNotSent) {
+		// This runtime closed the connection as idle just as the call
+		// was queued: it never left, so it goes once more, on a new one.
+		return call(ctx, rt, ref, hash, name, encode, decode)
+	}
 	if err != nil {
 		return err
 	}

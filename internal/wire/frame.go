@@ -142,11 +142,7 @@ func ReadFrame(r *bufio.Reader, max int) (*Frame, error) {
 		return nil, errors.New("objrmi/wire: empty frame")
 	}
 	f := framePool.Get().(*Frame)
-	if cap(f.B) < n {
-		f.B = make([]byte, n)
-	}
-	f.B = f.B[:n]
-	if _, err := io.ReadFull(r, f.B); err != nil {
+	if err := f.fill(r, n); err != nil {
 		f.Release()
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -154,4 +150,35 @@ func ReadFrame(r *bufio.Reader, max int) (*Frame, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// trustedPrefix is how much of an announced frame is allocated before
+// any of it arrives. Beyond it the buffer doubles as bytes come in, so
+// a peer that announces 16 MiB and sends five bytes costs 64 KiB, not
+// 16 MiB: memory follows what was sent, not what was promised.
+const trustedPrefix = 64 << 10
+
+func (f *Frame) fill(r io.Reader, n int) error {
+	if cap(f.B) >= n || n <= trustedPrefix {
+		if cap(f.B) < n {
+			f.B = make([]byte, n)
+		}
+		f.B = f.B[:n]
+		_, err := io.ReadFull(r, f.B)
+		return err
+	}
+	f.B = f.B[:0]
+	for len(f.B) < n {
+		if len(f.B) == cap(f.B) {
+			grown := make([]byte, len(f.B), min(n, max(2*cap(f.B), trustedPrefix)))
+			copy(grown, f.B)
+			f.B = grown
+		}
+		m, err := io.ReadFull(r, f.B[len(f.B):cap(f.B)])
+		f.B = f.B[:len(f.B)+m]
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

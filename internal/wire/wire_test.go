@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"io"
 	"runtime"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -200,4 +202,26 @@ func TestHeadersRefuseLengthsPastTheFrame(t *testing.T) {
 			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated")
 		})
 	}
+}
+
+// A frame announced at 16 MiB whose bytes never come costs what arrived,
+// rounded up to 64 KiB, not what was announced; one that does arrive,
+// in pieces, is read whole.
+func TestFrameMemoryFollowsTheBytesSent(t *testing.T) {
+	const n = 16 << 20
+	head := append(binary.BigEndian.AppendUint32(nil, n), byte(KindCall), 1, 2, 3)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := ReadFrame(bufio.NewReader(bytes.NewReader(head)), n)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "bytes allocated")
+
+	body := bytes.Repeat([]byte{7}, n)
+	body[0] = byte(KindCall)
+	whole := append(head[:4:4], body...)
+	f, err := ReadFrame(bufio.NewReaderSize(iotest.OneByteReader(bytes.NewReader(whole)), 4096), n)
+	require.NoError(t, err)
+	assert.Equal(t, body, f.B)
+	f.Release()
 }
