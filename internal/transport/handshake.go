@@ -39,13 +39,14 @@ func Dial(ctx context.Context, dial DialFunc, addr string, me wire.Hello, timeou
 		var d net.Dialer
 		dial = d.DialContext
 	}
+	// A refusal or a TLS mismatch is already a typed error; anything
+	// else is a connection failure.
 	fail := func(what string, err error) (net.Conn, *bufio.Reader, wire.Hello, Principal, error) {
-		code := objerr.CodeConnection
 		var oe *objerr.Error
-		if errors.As(err, &oe) {
-			return nil, nil, wire.Hello{}, Principal{}, oe
+		if !errors.As(err, &oe) {
+			oe = &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection, Reason: what + " " + addr, Err: err}
 		}
-		return nil, nil, wire.Hello{}, Principal{}, &objerr.Error{Kind: objerr.KindNotSent, Code: code, Reason: what + " " + addr, Err: err}
+		return nil, nil, wire.Hello{}, Principal{}, oe
 	}
 	raw, err := dial(ctx, "tcp", addr)
 	if err != nil {
