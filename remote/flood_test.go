@@ -133,18 +133,6 @@ func hungUpWithin(nc net.Conn, limit time.Duration) (time.Duration, bool) {
 	}
 }
 
-func handshaken(t *testing.T, endpoint string) net.Conn {
-	nc, err := net.Dial("tcp", endpoint)
-	require.NoError(t, err)
-	t.Cleanup(func() { nc.Close() })
-	require.NoError(t, wire.WriteHello(nc, &wire.Hello{Runtime: uuid.New()}))
-	var h wire.Hello
-	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	require.NoError(t, wire.ReadHello(nc, &h))
-	require.Empty(t, h.Refusal)
-	return nc
-}
-
 func callFrame(t *testing.T, method string, args []byte) []byte {
 	it, err := iface.For[testsvc.Calculator]()
 	require.NoError(t, err)
@@ -217,19 +205,19 @@ func TestHostilePeersNeverHurtLegitimateClients(t *testing.T) {
 	nc.Write(random(64 << 10))
 	expectHangUp("random bytes (64 KiB)", nc, 10*time.Second)
 
-	nc = handshaken(t, endpoint)
+	nc, _ = rawHandshake(t, endpoint)
 	nc.Write(random(64 << 10))
 	expectHangUp("valid handshake, then 64 KiB of random bytes", nc, 10*time.Second)
 
-	nc = handshaken(t, endpoint)
+	nc, _ = rawHandshake(t, endpoint)
 	nc.Write([]byte{0xff, 0xff, 0xff, 0xff, byte(wire.KindCall)})
 	expectHangUp("length prefix of 4 GiB", nc, 10*time.Second)
 
-	nc = handshaken(t, endpoint)
+	nc, _ = rawHandshake(t, endpoint)
 	nc.Write(callFrame(t, "Echo", append([]byte{0x91}, bytes.Repeat([]byte{0x91}, 10_000)...)))
 	expectHangUp("10,000-deep nesting (answered ErrLimit: MaxDepth)", nc, 10*time.Second)
 
-	nc = handshaken(t, endpoint)
+	nc, _ = rawHandshake(t, endpoint)
 	nc.Write(callFrame(t, "Echo", []byte{0x91, 0xdd, 0xff, 0xff, 0xff, 0xff}))
 	expectHangUp("array of 4,294,967,295 elements, no data", nc, 10*time.Second)
 
@@ -251,7 +239,7 @@ func TestHostilePeersNeverHurtLegitimateClients(t *testing.T) {
 	expectHangUp("slowloris: a hello at one byte per second", nc, 10*time.Second)
 	drip.Wait()
 
-	nc = handshaken(t, endpoint)
+	nc, _ = rawHandshake(t, endpoint)
 	frame := callFrame(t, "Add", []byte{0x92, 0x01, 0x02})
 	drip.Go(func() {
 		for _, c := range frame {

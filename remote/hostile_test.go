@@ -24,7 +24,10 @@ func rawHandshake(t *testing.T, endpoint string) (net.Conn, *bufio.Reader) {
 	require.NoError(t, wire.WriteHello(nc, &wire.Hello{Runtime: uuid.New()}))
 	br := bufio.NewReader(nc)
 	var h wire.Hello
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	require.NoError(t, wire.ReadHello(br, &h))
+	require.Empty(t, h.Refusal)
+	nc.SetReadDeadline(time.Time{})
 	return nc, br
 }
 

@@ -174,5 +174,5 @@ func (o Options) transport() transport.Config {
 }
 
 func (o Options) security() *transport.Security {
-	return &transport.Security{TLS: o.TLS, Token: o.Token, CheckToken: o.CheckToken, RequireAuth: o.RequireAuth}
+	return &transport.Security{TLS: o.TLS, CheckToken: o.CheckToken, RequireAuth: o.RequireAuth}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/testsvc"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
@@ -21,15 +20,8 @@ import (
 // rawCall sends one call with hand-made argument bytes and returns the
 // reply's code and message, and whether the server then hung up.
 func rawCall(t *testing.T, endpoint string, method string, args []byte) (code objerr.Code, msg string, hungUp bool) {
-	it, err := iface.For[testsvc.Calculator]()
-	require.NoError(t, err)
 	nc, br := rawHandshake(t, endpoint)
-	b := wire.GetBuffer(wire.KindCall)
-	e := wire.NewEncoder(b)
-	require.NoError(t, wire.PutCall(b, e, &wire.CallHeader{ID: 1, Object: calcID, Method: it.ByName(method).Hash}))
-	e.Release()
-	b.B = append(b.B, args...)
-	_, err = nc.Write(b.Bytes())
+	_, err := nc.Write(callFrame(t, method, args))
 	require.NoError(t, err)
 	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	f, err := wire.ReadFrame(br, 1<<20)

@@ -14,15 +14,14 @@ import (
 	"github.com/objrmi/objrmi/objerr"
 )
 
-// Security is what one runtime asks of the peers that dial it, and
-// presents to the peers it dials.
+// Security is what one runtime asks of the peers that dial it, and the
+// TLS it speaks both ways. The token a dialler presents travels in its
+// hello (wire.Hello.Token).
 type Security struct {
 	// TLS, when set, is used on both sides: as the server config for
 	// accepted connections (which then must speak TLS) and as the client
 	// config for references that say their owner speaks TLS.
 	TLS *tls.Config
-	// Token is presented in the hello when dialling.
-	Token string
 	// CheckToken turns a presented token into a principal name, or
 	// refuses it. Nil: tokens are ignored.
 	CheckToken func(ctx context.Context, token string) (string, error)
