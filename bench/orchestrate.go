@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// run is the main job: every workload, every system, round after round.
+func run(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	sz := fullSizes
+	quick := os.Getenv("QUICK") == "1"
+	if quick {
+		sz = quickSizes
+	}
+	rounds := fs.Int("rounds", sz.rounds, "rounds of interleaved cells; the table shows medians")
+	only := fs.String("systems", "", "comma-separated systems to run (default all)")
+	out := fs.String("json", "bench-results.jsonl", "file for the JSON lines")
+	cpu := fs.String("cpu", "0", "the CPU that pinned workloads share")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pin := *cpu
+	if _, err := exec.LookPath("taskset"); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: taskset not found: W1 and W3 run unpinned, and measure the scheduler too")
+		pin = ""
+	}
+	syss := systems
+	if *only != "" {
+		syss = nil
+		for _, name := range strings.Split(*only, ",") {
+			s, err := systemNamed(name)
+			if err != nil {
+				return err
+			}
+			syss = append(syss, s)
+		}
+	}
+	jf, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	defer jf.Close()
+	jw := json.NewEncoder(jf)
+
+	host, _ := os.Hostname()
+	fmt.Printf("objrmi bench, %s, %s: %d CPUs (%s), %d rounds%s\n",
+		time.Now().Format(time.DateOnly), host, runtime.NumCPU(), cpuModel(), *rounds, map[bool]string{true: ", QUICK"}[quick])
+	began := time.Now()
+	var all []result
+	for round := 1; round <= *rounds; round++ {
+		for _, w := range workloads {
+			// Rotate the order each round, so no system always runs first
+			// after a change of workload.
+			for i := range syss {
+				sys := syss[(i+round)%len(syss)]
+				r, err := runCell(sys, w, round, quick, pinFor(w, pin))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(os.Stderr, "round %d %-9s %-18s %9.0f calls/s  p50 %7.1f µs\n", round, w.name, sys.name, r.CallsPerSec, r.P50us)
+				all = append(all, r)
+				if err := jw.Encode(r); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	med := medians(all)
+	for _, r := range med {
+		if err := jw.Encode(r); err != nil {
+			return err
+		}
+	}
+	fmt.Println()
+	report(os.Stdout, med, syss, pin)
+	fmt.Printf("\n%d cells in %s; JSON lines in %s\n", len(all), time.Since(began).Round(time.Second), *out)
+	return nil
+}
+
+func pinFor(w workload, cpu string) string {
+	if w.pinned {
+		return cpu
+	}
+	return ""
+}
+
+// child is a process of this same program, optionally pinned to a CPU.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Reader
+}
+
+func startChild(pin string, args ...string) (*child, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, args...)
+	if pin != "" {
+		cmd = exec.Command("taskset", append([]string{"-c", pin, self}, args...)...)
+	}
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &child{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}, nil
+}
+
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
+// stop closes the child's stdin, which tells it to exit, and waits.
+func (c *child) stop() error {
+	c.stdin.Close()
+	return c.cmd.Wait()
+}
+
+// runCell runs one workload against a fresh server of one system.
+func runCell(sys system, w workload, round int, quick bool, pin string) (result, error) {
+	srv, err := startChild(pin, "serve", "-system", sys.name)
+	if err != nil {
+		return result{}, err
+	}
+	defer srv.stop()
+	addr, err := readLine(srv.out, "ADDR")
+	if err != nil {
+		return result{}, fmt.Errorf("%s server: %w", sys.name, err)
+	}
+	args := []string{"client", "-system", sys.name, "-addr", addr, "-server-pid", fmt.Sprint(srv.pid()), "-workload", w.name}
+	if quick {
+		args = append(args, "-quick")
+	}
+	cli, err := startChild(pin, args...)
+	if err != nil {
+		return result{}, err
+	}
+	var r result
+	line, err := cli.out.ReadBytes('\n')
+	if err == nil {
+		err = json.Unmarshal(line, &r)
+	}
+	if werr := cli.stop(); err == nil && werr != nil {
+		err = werr
+	}
+	if err != nil {
+		return result{}, fmt.Errorf("%s %s client: %w", sys.name, w.name, err)
+	}
+	hwm, err := memKiB(srv.pid(), "VmHWM")
+	if err != nil {
+		return result{}, err
+	}
+	r.Round, r.System, r.Workload, r.Pinned = round, sys.name, w.name, pin != ""
+	r.ServerRSS = float64(hwm) / 1024
+	return r, nil
+}
+
+// medians reduces the rounds to one result per system and workload, each
+// field its own median; Round is 0 in them.
+func medians(all []result) []result {
+	type key struct{ sys, w string }
+	groups := map[key][]result{}
+	var order []key
+	for _, r := range all {
+		k := key{r.System, r.Workload}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	var out []result
+	for _, k := range order {
+		g := groups[k]
+		m := g[0]
+		m.Round = 0
+		field := func(get func(*result) *float64) {
+			v := make([]float64, len(g))
+			for i := range g {
+				v[i] = *get(&g[i])
+			}
+			slices.Sort(v)
+			*get(&m) = v[len(v)/2]
+		}
+		field(func(r *result) *float64 { return &r.Seconds })
+		field(func(r *result) *float64 { return &r.CallsPerSec })
+		field(func(r *result) *float64 { return &r.P50us })
+		field(func(r *result) *float64 { return &r.P99us })
+		field(func(r *result) *float64 { return &r.MBps })
+		field(func(r *result) *float64 { return &r.ClientCPUus })
+		field(func(r *result) *float64 { return &r.ServerCPUus })
+		field(func(r *result) *float64 { return &r.ServerRSS })
+		out = append(out, m)
+	}
+	return out
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
