@@ -49,6 +49,10 @@ func main() {
 	}
 }
 
+// workloadEnv tells a server child which workload it serves, for the
+// name of its profile.
+const workloadEnv = "BENCH_WORKLOAD"
+
 // serveChild is a server process: it prints "ADDR host:port", answers
 // "stats" lines with its Go memory statistics, and exits when its stdin
 // closes, so it never outlives the parent.
@@ -62,6 +66,11 @@ func serveChild(args []string) error {
 	if err != nil {
 		return err
 	}
+	endProfile, err := startProfile("server", sys.name, os.Getenv(workloadEnv))
+	if err != nil {
+		return err
+	}
+	defer endProfile()
 	addr, stop, err := sys.serve()
 	if err != nil {
 		return err
@@ -110,6 +119,11 @@ func clientChild(args []string) error {
 		return fmt.Errorf("dial %s: %w", sys.name, err)
 	}
 	defer cl.Close()
+	endProfile, err := startProfile("client", sys.name, w.name)
+	if err != nil {
+		return err
+	}
+	defer endProfile()
 	r, err := w.run(ctx, cl, sz, &meter{server: *pid})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", sys.name, w.name, err)

@@ -24,6 +24,7 @@ func run(args []string) error {
 	}
 	rounds := fs.Int("rounds", sz.rounds, "rounds of interleaved cells; the table shows medians")
 	only := fs.String("systems", "", "comma-separated systems to run (default all)")
+	onlyW := fs.String("workloads", "", "comma-separated workloads to run (default all)")
 	out := fs.String("json", "bench-results.jsonl", "file for the JSON lines")
 	cpu := fs.String("cpu", "0", "the CPU that pinned workloads share")
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +46,17 @@ func run(args []string) error {
 			syss = append(syss, s)
 		}
 	}
+	wls := workloads
+	if *onlyW != "" {
+		wls = nil
+		for _, name := range strings.Split(*onlyW, ",") {
+			w, err := workloadNamed(name)
+			if err != nil {
+				return err
+			}
+			wls = append(wls, w)
+		}
+	}
 	jf, err := os.Create(*out)
 	if err != nil {
 		return err
@@ -58,7 +70,7 @@ func run(args []string) error {
 	began := time.Now()
 	var all []result
 	for round := 1; round <= *rounds; round++ {
-		for _, w := range workloads {
+		for _, w := range wls {
 			// Rotate the order each round, so no system always runs first
 			// after a change of workload.
 			for i := range syss {
@@ -82,7 +94,7 @@ func run(args []string) error {
 		}
 	}
 	fmt.Println()
-	report(os.Stdout, med, syss, pin)
+	report(os.Stdout, med, syss, wls, pin)
 	fmt.Printf("\n%d cells in %s; JSON lines in %s\n", len(all), time.Since(began).Round(time.Second), *out)
 	return nil
 }
@@ -101,7 +113,7 @@ type child struct {
 	out   *bufio.Reader
 }
 
-func startChild(pin string, args ...string) (*child, error) {
+func startChild(pin string, env []string, args ...string) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -110,6 +122,7 @@ func startChild(pin string, args ...string) (*child, error) {
 	if pin != "" {
 		cmd = exec.Command("taskset", append([]string{"-c", pin, self}, args...)...)
 	}
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -135,7 +148,7 @@ func (c *child) stop() error {
 
 // runCell runs one workload against a fresh server of one system.
 func runCell(sys system, w workload, round int, quick bool, pin string) (result, error) {
-	srv, err := startChild(pin, "serve", "-system", sys.name)
+	srv, err := startChild(pin, []string{workloadEnv + "=" + w.name}, "serve", "-system", sys.name)
 	if err != nil {
 		return result{}, err
 	}
@@ -148,7 +161,7 @@ func runCell(sys system, w workload, round int, quick bool, pin string) (result,
 	if quick {
 		args = append(args, "-quick")
 	}
-	cli, err := startChild(pin, args...)
+	cli, err := startChild(pin, nil, args...)
 	if err != nil {
 		return result{}, err
 	}

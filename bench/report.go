@@ -9,7 +9,7 @@ import (
 
 // report prints one block per workload, then the targets, each
 // with what this run measured.
-func report(w io.Writer, med []result, syss []system, pin string) {
+func report(w io.Writer, med []result, syss []system, wls []workload, pin string) {
 	get := func(sys, wl string) (result, bool) {
 		for _, r := range med {
 			if r.System == sys && r.Workload == wl {
@@ -18,7 +18,7 @@ func report(w io.Writer, med []result, syss []system, pin string) {
 		}
 		return result{}, false
 	}
-	for _, wl := range workloads {
+	for _, wl := range wls {
 		where := "unpinned"
 		if p := pinFor(wl, pin); p != "" {
 			where = "client and server pinned to CPU " + p
