@@ -26,7 +26,11 @@ import (
 type Skeleton struct {
 	it      *iface.Interface
 	obj     any
-	methods []reflect.Value // bound methods, by method index
+	recv    reflect.Value
+	// methods are the method expressions of obj's type, by method
+	// index: called with the receiver first, they skip the lookup that
+	// calling a bound method value repeats on every call.
+	methods []reflect.Value
 }
 
 // New builds the skeleton for obj as the remote interface T. Only the
@@ -37,9 +41,10 @@ func New(it *iface.Interface, obj any) (*Skeleton, error) {
 	if !v.IsValid() || !v.Type().Implements(it.Type) {
 		return nil, fmt.Errorf("objrmi: %T does not implement %s", obj, it.Type)
 	}
-	s := &Skeleton{it: it, obj: obj, methods: make([]reflect.Value, len(it.Methods))}
+	s := &Skeleton{it: it, obj: obj, recv: v, methods: make([]reflect.Value, len(it.Methods))}
 	for i, m := range it.Methods {
-		s.methods[i] = v.MethodByName(m.Name)
+		fn, _ := v.Type().MethodByName(m.Name)
+		s.methods[i] = fn.Func
 	}
 	return s, nil
 }
@@ -74,12 +79,15 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 			reply = panicReply(h.ID, m, r, env.Logger)
 		}
 	}()
-	in := make([]reflect.Value, 1+len(m.In))
-	in[0] = reflect.ValueOf(ctx)
+	in := make([]reflect.Value, 2+len(m.In))
+	in[0] = s.recv
+	// A Value of the interface type itself, so Call does not check
+	// again that ctx's dynamic type implements context.Context.
+	in[1] = reflect.ValueOf(&ctx).Elem()
 	for i, sh := range m.In {
-		in[1+i] = reflect.New(sh.Type).Elem()
+		in[2+i] = reflect.New(sh.Type).Elem()
 	}
-	if err := codec.DecodeValues(args, m.In, in[1:], env.Refs); err != nil {
+	if err := codec.DecodeValues(args, m.In, in[2:], env.Refs); err != nil {
 		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{
 			Message: m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()})
 	}

@@ -78,30 +78,25 @@ type Conn struct {
 	who     Principal
 	onClose func(*Conn)
 
-	out        chan *wire.Buffer
+	w          writer
 	done       chan struct{} // closed by fail
-	writerDone chan struct{}
+	beaterDone chan struct{}
 	failOnce   sync.Once
 	err        error // why the conn died; read only after done
 
 	parent context.Context // of inbound calls; outlives the connection
 	slots  chan struct{}   // one token per inbound call in flight
-	calls  sync.WaitGroup
+	calls  sync.WaitGroup  // the workers that serve inbound calls
+	idle   chan func()     // hands a call to a parked worker
 
 	nextID atomic.Uint64
-	// lastCall is when a call last started or ended here, in either
-	// direction (unix nanoseconds), for IdleTimeout.
-	lastCall atomic.Int64
+	// used counts calls started and ended here, in either direction: the
+	// heartbeat sees a connection idle when it stops moving.
+	used atomic.Uint64
 
-	// final, once set, is the last frame: the writer closes the
-	// connection with finalCause after writing it. Only a limit breach
-	// sets it, so the peer learns which limit before the socket closes.
-	final      atomic.Pointer[wire.Buffer]
-	finalCause error
+	kick chan struct{} // wakes the heartbeat to write owed cancels
 
-	kick chan struct{} // wakes the writer for cancels
-
-	wroteFinal bool // the writer's own: it wrote final
+	readDeadline deadline // the reader's own
 
 	mu      sync.Mutex
 	pending map[uint64]*pending
@@ -111,9 +106,6 @@ type Conn struct {
 
 type pending struct {
 	ch chan *wire.Frame // capacity 1: the reader never blocks on it
-	// unsent is set when the connection died with this call's frame still
-	// in the queue: the call was never sent.
-	unsent atomic.Bool
 }
 
 type cancelReq struct {
@@ -132,21 +124,22 @@ func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello,
 	cfg = cfg.WithDefaults()
 	c := &Conn{
 		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, who: who, onClose: onClose, parent: parent,
-		out:        make(chan *wire.Buffer, 256),
 		done:       make(chan struct{}),
-		writerDone: make(chan struct{}),
+		beaterDone: make(chan struct{}),
 		slots:      make(chan struct{}, cfg.MaxInflight),
 		kick:       make(chan struct{}, 1),
+		idle:       make(chan func()),
 		pending:    make(map[uint64]*pending),
 		inbound:    make(map[uint64]context.CancelCauseFunc),
 	}
-	c.lastCall.Store(time.Now().UnixNano())
+	c.w.init(nc)
 	return c
 }
 
-// Start runs the connection's reader and writer.
+// Start runs the connection's reader and its heartbeat. Frames are
+// written by the goroutines that send them: no hand-off to a writer.
 func (c *Conn) Start() {
-	go c.writeLoop()
+	go c.heartbeat()
 	go c.readLoop()
 }
 
@@ -210,7 +203,9 @@ func (c *Conn) Inflight() (serving, waiting int) {
 }
 
 // Call sends a KindCall buffer and waits for its reply frame, which the
-// caller must Release. b is consumed.
+// caller must Release. b is consumed. The calling goroutine writes the
+// frame itself, so a sequential caller costs no goroutine hand-off on
+// the way out.
 func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 	if c.Err() != nil {
 		b.Release()
@@ -218,41 +213,33 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 	}
 	id := c.nextID.Add(1)
 	b.SetID(id)
-	c.touch()
+	c.used.Add(1)
 	p := pendingPool.Get().(*pending)
-	p.unsent.Store(false)
 	c.mu.Lock()
 	c.pending[id] = p
 	c.mu.Unlock()
 
-	select {
-	case c.out <- b:
-	case <-c.done:
+	if err := c.write(ctx, b); err != nil {
 		c.forget(id, p)
-		b.Release()
-		return nil, c.lost(objerr.KindNotSent)
-	case <-ctx.Done():
-		c.forget(id, p)
-		b.Release()
-		return nil, ContextError(objerr.KindNotSent, ctx)
+		if errors.Is(err, errNotWritten) {
+			if ctx.Err() != nil && c.Err() == nil {
+				return nil, ContextError(objerr.KindNotSent, ctx)
+			}
+			return nil, c.lost(objerr.KindNotSent)
+		}
+		return nil, c.lost(objerr.KindOutcomeUnknown)
 	}
 
 	select {
 	case f := <-p.ch:
 		pendingPool.Put(p)
-		c.touch()
+		c.used.Add(1)
 		return f, nil
 	case <-c.done:
-		<-c.writerDone
-		c.drainUnsent()
-		kind := objerr.KindOutcomeUnknown
-		if p.unsent.Load() {
-			kind = objerr.KindNotSent
-		}
 		if f, ok := c.settle(id, p); ok {
 			return f, nil
 		}
-		return nil, c.lost(kind)
+		return nil, c.lost(objerr.KindOutcomeUnknown)
 	case <-ctx.Done():
 		if f, ok := c.settle(id, p); ok {
 			return f, nil // the reply won the race; the call did complete
@@ -303,144 +290,6 @@ func ContextError(kind objerr.Kind, ctx context.Context) error {
 	return &objerr.Error{Kind: kind, Code: code, Err: context.Cause(ctx)}
 }
 
-// sendCancel tells the peer to cancel call id. It never blocks: the id
-// joins a set the writer drains, so a full queue cannot lose it.
-func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
-	c.mu.Lock()
-	c.cancels = append(c.cancels, cancelReq{id, why})
-	c.mu.Unlock()
-	select {
-	case c.kick <- struct{}{}:
-	default: // the writer is already due to look
-	}
-}
-
-// drainUnsent empties the queue of a dead connection and marks each call
-// found there as never sent. It runs under mu so that a caller that has
-// called it knows every drain before it is complete.
-func (c *Conn) drainUnsent() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for {
-		select {
-		case b := <-c.out:
-			if b.Kind() == wire.KindCall {
-				if p := c.pending[b.ID()]; p != nil {
-					p.unsent.Store(true)
-				}
-			}
-			b.Release()
-		default:
-			return
-		}
-	}
-}
-
-// send queues a frame unless the connection is dead.
-func (c *Conn) send(b *wire.Buffer) {
-	select {
-	case c.out <- b:
-	case <-c.done:
-		b.Release()
-	}
-}
-
-func (c *Conn) writeLoop() {
-	defer close(c.writerDone)
-	bw := bufio.NewWriterSize(c.nc, 32<<10)
-	// Ping as often as either side asks: the peer's timeout may be
-	// shorter than ours.
-	every := c.cfg.HeartbeatInterval
-	if p := c.peer.PingEvery; p > 0 && p < every {
-		every = p
-	}
-	idle := time.NewTimer(every)
-	defer idle.Stop()
-	for {
-		var err error
-		select {
-		case b := <-c.out:
-			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
-			err = c.write(bw, b)
-			err = c.flush(bw, err)
-		case <-c.kick:
-			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
-			err = c.flush(bw, nil)
-		case <-idle.C:
-			if c.idleTooLong() {
-				return
-			}
-			c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
-			_, err = bw.Write(ping)
-			err = c.flush(bw, err)
-		case <-c.done:
-			return
-		}
-		if err != nil {
-			c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
-			return
-		}
-		if c.wroteFinal {
-			c.fail(c.finalCause)
-			return
-		}
-		idle.Reset(every)
-	}
-}
-
-var ping = []byte{0, 0, 0, 1, byte(wire.KindPing)}
-
-// flush writes whatever else is queued (frames, then pending cancels)
-// and flushes once the queue is empty, so bursts share a syscall.
-func (c *Conn) flush(bw *bufio.Writer, err error) error {
-	for err == nil && len(c.out) > 0 {
-		err = c.write(bw, <-c.out)
-	}
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	cancels := c.cancels
-	c.cancels = nil
-	c.mu.Unlock()
-	for _, r := range cancels {
-		b := wire.GetBuffer(wire.KindCancel)
-		wire.PutCancel(b, r.id, r.why)
-		if err := c.write(bw, b); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
-}
-
-func (c *Conn) write(bw *bufio.Writer, b *wire.Buffer) error {
-	if b == c.final.Load() {
-		c.wroteFinal = true
-	}
-	_, err := bw.Write(b.Bytes())
-	b.Release()
-	return err
-}
-
-// ErrIdle is why a connection closed by IdleTimeout died.
-var ErrIdle = errors.New("objrmi: connection closed: idle for longer than IdleTimeout")
-
-// idleTooLong closes the connection if no call has used it for
-// IdleTimeout.
-func (c *Conn) idleTooLong() bool {
-	if c.cfg.IdleTimeout <= 0 || time.Since(time.Unix(0, c.lastCall.Load())) < c.cfg.IdleTimeout {
-		return false
-	}
-	if serving, waiting := c.Inflight(); serving+waiting > 0 {
-		return false
-	}
-	c.cfg.Logger.Info("objrmi: closing connection: IdleTimeout",
-		"peer", c.nc.RemoteAddr().String(), "idle", c.cfg.IdleTimeout)
-	c.fail(ErrIdle)
-	return true
-}
-
-func (c *Conn) touch() { c.lastCall.Store(time.Now().UnixNano()) }
 
 // refuseCall answers call id with a limit error and makes that reply the
 // connection's last frame: a peer that breaks a limit is disconnected,
@@ -449,15 +298,13 @@ func (c *Conn) refuseCall(id uint64, err error) {
 	cause := fmt.Errorf("%w: %w", objerr.ErrProtocol, err)
 	c.cfg.Logger.Warn("objrmi: closing connection: limit exceeded",
 		"peer", c.nc.RemoteAddr().String(), "err", err)
-	b := wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()})
-	c.finalCause = cause
-	c.final.Store(b)
-	c.send(b)
+	c.write(context.Background(), wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()}))
+	c.fail(cause)
 }
 
 func (c *Conn) readLoop() {
 	for {
-		c.nc.SetReadDeadline(time.Now().Add(c.cfg.HeartbeatTimeout))
+		c.readDeadline.extend(c.nc.SetReadDeadline, c.cfg.HeartbeatTimeout)
 		f, err := wire.ReadFrame(c.br, c.cfg.MaxFrameSize)
 		if err != nil {
 			c.readFailed(err)
@@ -465,7 +312,7 @@ func (c *Conn) readLoop() {
 		}
 		if err := c.dispatch(f); err != nil {
 			if errors.Is(err, errRefused) {
-				break // the writer closes the connection after the refusal
+				break // refuseCall closed the connection after the refusal
 			}
 			what := "protocol violation"
 			if errors.Is(err, wire.ErrLimit) {
@@ -477,7 +324,7 @@ func (c *Conn) readLoop() {
 			break
 		}
 	}
-	<-c.writerDone
+	<-c.beaterDone
 	c.calls.Wait()
 	c.onClose(c)
 }
@@ -595,7 +442,7 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		c.refuseCall(h.ID, err)
 		return errRefused
 	}
-	c.touch()
+	c.used.Add(1)
 	select {
 	case c.slots <- struct{}{}:
 	default:
@@ -603,34 +450,34 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		// also stop the replies and cancels that free the slots.
 		d.Release()
 		f.Release()
-		c.send(wire.ErrorReply(h.ID, objerr.CodeOverloaded, &wire.ErrorBody{
+		c.write(context.Background(), wire.ErrorReply(h.ID, objerr.CodeOverloaded, &wire.ErrorBody{
 			Message: fmt.Sprintf("%d calls already in flight on this connection", c.cfg.MaxInflight)}))
 		return nil
 	}
+	var ctx context.Context
 	ctx, cancel := context.WithCancelCause(c.parent)
-	stop := context.CancelFunc(func() {})
+	stop := func() {}
 	if h.Timeout > 0 {
-		ctx, stop = context.WithTimeout(ctx, time.Duration(h.Timeout))
+		cc := newCallCtx(ctx, cancel, time.Duration(h.Timeout))
+		ctx, stop = cc, cc.stop
 	}
 	c.mu.Lock()
 	c.inbound[h.ID] = cancel
 	c.mu.Unlock()
-	c.calls.Add(1)
-	go func() {
-		defer c.calls.Done()
+	c.run(func() {
 		reply := c.handler.ServeCall(ctx, c, &h, d)
 		d.Release()
 		f.Release()
 		c.mu.Lock()
 		delete(c.inbound, h.ID)
 		c.mu.Unlock()
-		c.touch()
+		c.used.Add(1)
 		stop()
 		cancel(nil)
 		<-c.slots
 		if reply != nil {
-			c.send(reply)
+			c.write(context.Background(), reply)
 		}
-	}()
+	})
 	return nil
 }

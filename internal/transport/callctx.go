@@ -1,0 +1,69 @@
+package transport
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// callCtx is the context of an inbound call whose caller sent a
+// deadline. It arms a timer for the deadline only once something waits on
+// Done: most methods never do, and creating and stopping a timer for
+// every call was one of the largest costs of a small call. Err and
+// Deadline answer from the clock without it.
+type callCtx struct {
+	context.Context // the call's own cancelable context
+	cancel          context.CancelCauseFunc
+	deadline        time.Time
+
+	arm     sync.Once
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+}
+
+func newCallCtx(ctx context.Context, cancel context.CancelCauseFunc, timeout time.Duration) *callCtx {
+	return &callCtx{Context: ctx, cancel: cancel, deadline: time.Now().Add(timeout)}
+}
+
+func (c *callCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *callCtx) Done() <-chan struct{} {
+	c.arm.Do(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !c.stopped {
+			c.timer = time.AfterFunc(time.Until(c.deadline), c.expire)
+		}
+	})
+	return c.Context.Done()
+}
+
+// expire ends the call's context as context.WithDeadline would: Err is
+// context.DeadlineExceeded, and so is the cause.
+func (c *callCtx) expire() { c.cancel(context.DeadlineExceeded) }
+
+func (c *callCtx) Err() error {
+	err := c.Context.Err()
+	if err == nil {
+		if time.Now().Before(c.deadline) {
+			return nil
+		}
+		c.expire()
+		err = c.Context.Err()
+	}
+	if context.Cause(c.Context) == context.DeadlineExceeded {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+// stop releases the timer, if one was armed, when the call has ended.
+func (c *callCtx) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
+}

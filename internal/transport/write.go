@@ -1,0 +1,204 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
+)
+
+// writer is a connection's outgoing side. Whoever has a frame to send
+// writes it: a caller its call, a method's goroutine its reply. Writers
+// queue on a lock, and only the last one queued flushes, so a burst of
+// frames from many goroutines shares one syscall while a lone caller
+// pays no goroutine hand-off.
+type writer struct {
+	lock   chan struct{} // capacity 1: a lock a waiter can give up on
+	bw     *bufio.Writer
+	queued atomic.Int32 // writers holding or waiting for lock
+	wrote  atomic.Bool  // a frame went out since the heartbeat last looked
+	dl     deadline     // guarded by lock
+}
+
+func (w *writer) init(nc net.Conn) {
+	w.lock = make(chan struct{}, 1)
+	w.bw = bufio.NewWriterSize(nc, 32<<10)
+}
+
+// errNotWritten says a frame never reached the socket: its call was not
+// sent.
+var errNotWritten = errors.New("frame not written")
+
+// write sends b, which it consumes. It returns errNotWritten if ctx ended
+// or the connection died before b was written; any other error means the
+// connection failed with b possibly on the wire.
+func (c *Conn) write(ctx context.Context, b *wire.Buffer) error {
+	w := &c.w
+	w.queued.Add(1)
+	select {
+	case w.lock <- struct{}{}:
+	default:
+		select {
+		case w.lock <- struct{}{}:
+		case <-c.done:
+			b.Release()
+			c.abandon()
+			return errNotWritten
+		case <-ctx.Done():
+			b.Release()
+			c.abandon()
+			return errNotWritten
+		}
+	}
+	if c.Err() != nil {
+		<-w.lock
+		b.Release()
+		c.abandon()
+		return errNotWritten
+	}
+	_, err := w.bw.Write(b.Bytes())
+	b.Release()
+	if w.queued.Add(-1) == 0 && err == nil {
+		err = c.flushLocked()
+	}
+	w.wrote.Store(true)
+	<-w.lock
+	if err != nil {
+		c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
+	}
+	return err
+}
+
+// abandon leaves the write queue without writing. Writers ahead may have
+// left the flush to this one, so the last to leave flushes.
+func (c *Conn) abandon() {
+	w := &c.w
+	if w.queued.Add(-1) != 0 {
+		return
+	}
+	select {
+	case w.lock <- struct{}{}:
+	case <-c.done:
+		return
+	}
+	var err error
+	if w.queued.Load() == 0 {
+		err = c.flushLocked()
+	}
+	<-w.lock
+	if err != nil {
+		c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
+	}
+}
+
+// flushLocked sends what is buffered; the caller holds the lock. A peer
+// that stops reading fails it after HeartbeatTimeout.
+func (c *Conn) flushLocked() error {
+	if c.w.bw.Buffered() == 0 {
+		return nil
+	}
+	c.w.dl.extend(c.nc.SetWriteDeadline, c.cfg.HeartbeatTimeout)
+	return c.w.bw.Flush()
+}
+
+// deadline keeps a socket deadline at least timeout ahead without
+// resetting it for every frame: it moves the deadline only once the
+// margin it added has been used up, a 64th of timeout, so a timeout is
+// never shorter than configured and at most that much longer.
+type deadline struct{ at time.Time }
+
+func (d *deadline) extend(set func(time.Time) error, timeout time.Duration) {
+	now := time.Now()
+	if d.at.Sub(now) >= timeout {
+		return
+	}
+	d.at = now.Add(timeout + timeout/64)
+	set(d.at)
+}
+
+// sendCancel tells the peer to cancel call id. It never blocks: the id
+// joins a set the heartbeat goroutine writes.
+func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
+	c.mu.Lock()
+	c.cancels = append(c.cancels, cancelReq{id, why})
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default: // the heartbeat is already due to look
+	}
+}
+
+func (c *Conn) writeCancels() {
+	c.mu.Lock()
+	cancels := c.cancels
+	c.cancels = nil
+	c.mu.Unlock()
+	for _, r := range cancels {
+		b := wire.GetBuffer(wire.KindCancel)
+		wire.PutCancel(b, r.id, r.why)
+		if c.write(context.Background(), b) != nil {
+			return
+		}
+	}
+}
+
+// heartbeat pings the peer when nothing else was written for a while,
+// writes the cancels callers owe, and closes the connection once it has
+// been idle for IdleTimeout.
+func (c *Conn) heartbeat() {
+	defer close(c.beaterDone)
+	// Ping as often as either side asks: the peer's timeout may be
+	// shorter than ours. Looking twice per interval keeps any gap
+	// between frames under one interval.
+	every := c.cfg.HeartbeatInterval
+	if p := c.peer.PingEvery; p > 0 && p < every {
+		every = p
+	}
+	tick := time.NewTicker(every / 2)
+	defer tick.Stop()
+	used, usedAt := c.used.Load(), time.Now()
+	for {
+		select {
+		case now := <-tick.C:
+			if u := c.used.Load(); u != used {
+				used, usedAt = u, now
+			} else {
+				c.retireIdle()
+				if c.idleTooLong(now.Sub(usedAt)) {
+					return
+				}
+			}
+			if !c.w.wrote.Swap(false) {
+				c.write(context.Background(), wire.GetBuffer(wire.KindPing))
+			}
+		case <-c.kick:
+			c.writeCancels()
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// ErrIdle is why a connection closed by IdleTimeout died.
+var ErrIdle = errors.New("objrmi: connection closed: idle for longer than IdleTimeout")
+
+// idleTooLong closes the connection if no call has used it for
+// IdleTimeout.
+func (c *Conn) idleTooLong(idle time.Duration) bool {
+	if c.cfg.IdleTimeout <= 0 || idle < c.cfg.IdleTimeout {
+		return false
+	}
+	if serving, waiting := c.Inflight(); serving+waiting > 0 {
+		return false
+	}
+	c.cfg.Logger.Info("objrmi: closing connection: IdleTimeout",
+		"peer", c.nc.RemoteAddr().String(), "idle", c.cfg.IdleTimeout)
+	c.fail(ErrIdle)
+	return true
+}
