@@ -24,9 +24,9 @@ import (
 
 // Skeleton serves calls on one object through one remote interface.
 type Skeleton struct {
-	it      *iface.Interface
-	obj     any
-	recv    reflect.Value
+	it   *iface.Interface
+	obj  any
+	recv reflect.Value
 	// methods are the method expressions of obj's type, by method
 	// index: called with the receiver first, they skip the lookup that
 	// calling a bound method value repeats on every call.

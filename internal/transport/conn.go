@@ -290,7 +290,6 @@ func ContextError(kind objerr.Kind, ctx context.Context) error {
 	return &objerr.Error{Kind: kind, Code: code, Err: context.Cause(ctx)}
 }
 
-
 // refuseCall answers call id with a limit error and makes that reply the
 // connection's last frame: a peer that breaks a limit is disconnected,
 // but learns which limit first.
