@@ -358,7 +358,16 @@ func decodeStruct(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs, d
 // decodePlain hands v to msgpack. msgpack makes nil the zero value, except
 // that its decoder for an extension registered as a value type (time.Time)
 // panics on nil; taking nil here gives the zero value for those too.
+var bytesType = reflect.TypeFor[[]byte]()
+
 func decodePlain(d *wire.Decoder, v reflect.Value) error {
+	if v.Type() == bytesType {
+		p, err := d.CopyBytes()
+		if err == nil {
+			v.SetBytes(p)
+		}
+		return err
+	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
 	default:

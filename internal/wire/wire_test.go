@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 func TestCallRoundTrip(t *testing.T) {
@@ -224,4 +225,37 @@ func TestFrameMemoryFollowsTheBytesSent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, body, f.B)
 	f.Release()
+}
+
+// CopyBytes decodes what msgpack's own DecodeBytes would: nil stays nil,
+// empty stays empty, and the copy does not alias the frame.
+func TestCopyBytes(t *testing.T) {
+	for _, p := range [][]byte{nil, {}, []byte("payload"), bytes.Repeat([]byte{7}, 70000)} {
+		b := GetBuffer(KindCall)
+		e := NewEncoder(b)
+		require.NoError(t, e.EncodeBytes(p))
+		require.NoError(t, e.EncodeString("after"))
+		e.Release()
+		frame := b.Bytes()[prefixLen+1:]
+
+		want, err := msgpack.NewDecoder(bytes.NewReader(frame)).DecodeBytes()
+		require.NoError(t, err)
+		d := NewDecoder(frame)
+		got, err := d.CopyBytes()
+		require.NoError(t, err)
+		assert.Equal(t, want == nil, got == nil)
+		assert.Equal(t, want, got)
+		next, err := d.DecodeString()
+		require.NoError(t, err)
+		assert.Equal(t, "after", next, "the decoder continues after the bytes")
+		if len(got) > 0 {
+			frame[len(frame)-len("after")-2] ^= 0xff // the last payload byte
+			assert.Equal(t, p, got, "the result does not alias the frame")
+		}
+		d.Release()
+	}
+	d := NewDecoder([]byte{0xc4, 10, 1, 2}) // bin8 of 10 bytes, 2 sent
+	defer d.Release()
+	_, err := d.CopyBytes()
+	assert.ErrorIs(t, err, ErrMalformed)
 }
