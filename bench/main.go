@@ -2,7 +2,8 @@
 // grpc-go, on the same three workloads, and prints one table of medians
 // with each system's ratio to the floor, plus JSON lines for machines.
 //
-//	cd bench && go run .      # or: make bench; QUICK=1 for a short run
+//	cd bench && go run .        # or: make bench; QUICK=1 for a short run
+//	cd bench && go run . scale  # 1,000 client runtimes against one server
 //
 // Every cell runs a fresh server in its own OS process and a client in
 // another, over loopback. The sequential workloads (W1, W3) pin both to
@@ -40,8 +41,12 @@ func main() {
 		err = serveChild(args)
 	case "client":
 		err = clientChild(args)
+	case "scale":
+		err = scale(args)
+	case "scale-client":
+		err = scaleClient(args)
 	default:
-		err = fmt.Errorf("unknown mode %q: want run (serve and client are the child processes)", mode)
+		err = fmt.Errorf("unknown mode %q: want run or scale (serve, client and scale-client are the child processes)", mode)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench %s: %v\n", mode, err)
@@ -76,11 +81,12 @@ func serveChild(args []string) error {
 		return err
 	}
 	defer stop()
+	conns := func() int { return liveConns(sys) }
 	fmt.Printf("ADDR %s\n", addr)
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		if sc.Text() == "stats" {
-			if err := json.NewEncoder(os.Stdout).Encode(memStats()); err != nil {
+			if err := json.NewEncoder(os.Stdout).Encode(memStats(conns)); err != nil {
 				return err
 			}
 		}

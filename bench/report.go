@@ -125,9 +125,10 @@ func verdict(x, want float64, atMost bool) string {
 }
 
 // memStats is what a server child answers to "stats".
-func memStats() map[string]uint64 {
+func memStats(conns func() int) map[string]uint64 {
+	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return map[string]uint64{"heap_inuse": m.HeapInuse, "stack_inuse": m.StackInuse,
-		"sys": m.Sys, "goroutines": uint64(runtime.NumGoroutine())}
+		"sys": m.Sys, "goroutines": uint64(runtime.NumGoroutine()), "conns": uint64(conns())}
 }

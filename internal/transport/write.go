@@ -28,7 +28,7 @@ type writer struct {
 
 func (w *writer) init(nc net.Conn) {
 	w.lock = make(chan struct{}, 1)
-	w.bw = bufio.NewWriterSize(nc, 32<<10)
+	w.bw = bufio.NewWriterSize(nc, readBufSize)
 }
 
 // errNotWritten says a frame never reached the socket: its call was not
