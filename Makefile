@@ -1,7 +1,7 @@
 # Targets a newcomer can guess. CI (.ci/run) uses the same commands.
 GO ?= go
 
-.PHONY: demo test bench lint generate-check
+.PHONY: demo test bench bench-quick scale gobench lint generate-check
 
 demo:
 	$(GO) run ./examples/quickstart
@@ -9,15 +9,30 @@ demo:
 test:
 	$(GO) test -race -count=1 ./...
 
+# The side-by-side benchmark program (its own module, bench/): objrmi,
+# a raw TCP floor, net/rpc and grpc-go. QUICK=1 for a short run.
 bench:
+	cd bench && $(GO) run .
+
+bench-quick:
+	cd bench && QUICK=1 $(GO) run .
+
+# 1,000 client runtimes against one server.
+scale:
+	cd bench && $(GO) run . scale
+
+# The Go benchmarks inside objrmi's own packages.
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint: generate-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
 # Generated stubs are checked in; fail if go generate would change them.
 generate-check:
 	$(GO) generate ./...
+	cd bench && $(GO) generate ./...
 	@git diff --exit-code -- '*.go' || { echo "go generate changed checked-in files: run it and commit"; exit 1; }
 	@untracked=$$(git ls-files --others --exclude-standard -- '*_objstub.go'); if [ -n "$$untracked" ]; then echo "go generate created untracked files: $$untracked"; exit 1; fi
