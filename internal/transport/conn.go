@@ -90,6 +90,11 @@ type Conn struct {
 	idle   chan func()     // hands a call to a parked worker
 
 	nextID atomic.Uint64
+	// busy counts calls in progress here, in either direction: calls
+	// waiting for replies and methods running. A writer that sees others
+	// busy yields once before flushing, so their frames share its
+	// syscall.
+	busy atomic.Int32
 	// used counts calls started and ended here, in either direction: the
 	// heartbeat sees a connection idle when it stops moving.
 	used atomic.Uint64
@@ -219,7 +224,9 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 	c.pending[id] = p
 	c.mu.Unlock()
 
-	if err := c.write(ctx, b); err != nil {
+	c.busy.Add(1)
+	defer c.busy.Add(-1)
+	if err := c.write(ctx, b, 1); err != nil {
 		c.forget(id, p)
 		if errors.Is(err, errNotWritten) {
 			if ctx.Err() != nil && c.Err() == nil {
@@ -297,7 +304,7 @@ func (c *Conn) refuseCall(id uint64, err error) {
 	cause := fmt.Errorf("%w: %w", objerr.ErrProtocol, err)
 	c.cfg.Logger.Warn("objrmi: closing connection: limit exceeded",
 		"peer", c.nc.RemoteAddr().String(), "err", err)
-	c.write(context.Background(), wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()}))
+	c.write(context.Background(), wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()}), 0)
 	c.fail(cause)
 }
 
@@ -450,7 +457,7 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		d.Release()
 		f.Release()
 		c.write(context.Background(), wire.ErrorReply(h.ID, objerr.CodeOverloaded, &wire.ErrorBody{
-			Message: fmt.Sprintf("%d calls already in flight on this connection", c.cfg.MaxInflight)}))
+			Message: fmt.Sprintf("%d calls already in flight on this connection", c.cfg.MaxInflight)}), 0)
 		return nil
 	}
 	var ctx context.Context
@@ -463,8 +470,10 @@ func (c *Conn) startCall(f *wire.Frame) error {
 	c.mu.Lock()
 	c.inbound[h.ID] = cancel
 	c.mu.Unlock()
+	c.busy.Add(1)
 	c.run(func() {
 		reply := c.handler.ServeCall(ctx, c, &h, d)
+		c.busy.Add(-1)
 		d.Release()
 		f.Release()
 		c.mu.Lock()
@@ -475,7 +484,7 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		cancel(nil)
 		<-c.slots
 		if reply != nil {
-			c.write(context.Background(), reply)
+			c.write(context.Background(), reply, 0)
 		}
 	})
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -37,8 +38,9 @@ var errNotWritten = errors.New("frame not written")
 
 // write sends b, which it consumes. It returns errNotWritten if ctx ended
 // or the connection died before b was written; any other error means the
-// connection failed with b possibly on the wire.
-func (c *Conn) write(ctx context.Context, b *wire.Buffer) error {
+// connection failed with b possibly on the wire. self is how many of the
+// busy calls are the writer's own.
+func (c *Conn) write(ctx context.Context, b *wire.Buffer, self int32) error {
 	w := &c.w
 	w.queued.Add(1)
 	select {
@@ -64,6 +66,12 @@ func (c *Conn) write(ctx context.Context, b *wire.Buffer) error {
 	}
 	_, err := w.bw.Write(b.Bytes())
 	b.Release()
+	if err == nil && w.queued.Load() == 1 && c.busy.Load() > self {
+		// Other calls are under way and may be about to write: let them
+		// run first, so that they queue behind this writer and one flush
+		// carries them all. A lone sequential caller never pays this.
+		runtime.Gosched()
+	}
 	if w.queued.Add(-1) == 0 && err == nil {
 		err = c.flushLocked()
 	}
@@ -142,7 +150,7 @@ func (c *Conn) writeCancels() {
 	for _, r := range cancels {
 		b := wire.GetBuffer(wire.KindCancel)
 		wire.PutCancel(b, r.id, r.why)
-		if c.write(context.Background(), b) != nil {
+		if c.write(context.Background(), b, 0) != nil {
 			return
 		}
 	}
@@ -175,7 +183,7 @@ func (c *Conn) heartbeat() {
 				}
 			}
 			if !c.w.wrote.Swap(false) {
-				c.write(context.Background(), wire.GetBuffer(wire.KindPing))
+				c.write(context.Background(), wire.GetBuffer(wire.KindPing), 0)
 			}
 		case <-c.kick:
 			c.writeCancels()
