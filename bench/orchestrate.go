@@ -35,27 +35,13 @@ func run(args []string) error {
 		fmt.Fprintln(os.Stderr, "bench: taskset not found: W1 and W3 run unpinned, and measure the scheduler too")
 		pin = ""
 	}
-	syss := systems
-	if *only != "" {
-		syss = nil
-		for _, name := range strings.Split(*only, ",") {
-			s, err := systemNamed(name)
-			if err != nil {
-				return err
-			}
-			syss = append(syss, s)
-		}
+	syss, err := pick(*only, systems, systemNamed)
+	if err != nil {
+		return err
 	}
-	wls := workloads
-	if *onlyW != "" {
-		wls = nil
-		for _, name := range strings.Split(*onlyW, ",") {
-			w, err := workloadNamed(name)
-			if err != nil {
-				return err
-			}
-			wls = append(wls, w)
-		}
+	wls, err := pick(*onlyW, workloads, workloadNamed)
+	if err != nil {
+		return err
 	}
 	jf, err := os.Create(*out)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/rpc"
-	"sync"
 
 	"github.com/objrmi/objrmi/bench/svc"
 )
@@ -19,34 +18,7 @@ var netrpcSystem = system{
 		if err := srv.RegisterName("Bench", &netrpcBench{}); err != nil {
 			return "", nil, err
 		}
-		ln, err := listenLoopback()
-		if err != nil {
-			return "", nil, err
-		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var conns []net.Conn
-		wg.Go(func() {
-			for {
-				nc, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				conns = append(conns, nc)
-				mu.Unlock()
-				wg.Go(func() { srv.ServeConn(nc) })
-			}
-		})
-		return ln.Addr().String(), func() {
-			ln.Close()
-			mu.Lock()
-			for _, nc := range conns {
-				nc.Close()
-			}
-			mu.Unlock()
-			wg.Wait()
-		}, nil
+		return serveLoopback(func(nc net.Conn) { srv.ServeConn(nc) })
 	},
 	dial: func(_ context.Context, addr string, _ int) (client, error) {
 		c, err := rpc.Dial("tcp", addr)

@@ -57,36 +57,7 @@ var rawPipelinedSystem = system{
 	},
 }
 
-func serveRaw() (string, func(), error) {
-	ln, err := listenLoopback()
-	if err != nil {
-		return "", nil, err
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	wg.Go(func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[nc] = true
-			mu.Unlock()
-			wg.Go(func() { echo(nc) })
-		}
-	})
-	return ln.Addr().String(), func() {
-		ln.Close()
-		mu.Lock()
-		for nc := range conns {
-			nc.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	}, nil
-}
+func serveRaw() (string, func(), error) { return serveLoopback(echo) }
 
 // echo sends every frame back, flushing only when no more input is
 // buffered, so a pipelined client's burst costs one write.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
+	"sync"
 )
 
 // caller makes the benchmark's two calls. Each system adapts its client
@@ -54,6 +56,40 @@ func systemNamed(name string) (system, error) {
 // opens its own.
 func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
 
+// serveLoopback accepts connections on loopback and serves each with
+// handle on its own goroutine; stop closes the listener and every
+// connection and waits for the goroutines.
+func serveLoopback(handle func(net.Conn)) (addr string, stop func(), err error) {
+	ln, err := listenLoopback()
+	if err != nil {
+		return "", nil, err
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	wg.Go(func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[nc] = true
+			mu.Unlock()
+			wg.Go(func() { handle(nc) })
+		}
+	})
+	return ln.Addr().String(), func() {
+		ln.Close()
+		mu.Lock()
+		for nc := range conns {
+			nc.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	}, nil
+}
+
 // shared is a client whose callers all share one handle.
 type shared struct {
 	caller
@@ -62,3 +98,20 @@ type shared struct {
 
 func (s shared) Caller(int) caller { return s.caller }
 func (s shared) Close() error      { return s.close() }
+
+// pick turns a comma-separated list of names into what named finds for
+// each; an empty list means all.
+func pick[T any](list string, all []T, named func(string) (T, error)) ([]T, error) {
+	if list == "" {
+		return all, nil
+	}
+	var out []T
+	for _, name := range strings.Split(list, ",") {
+		v, err := named(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
