@@ -81,12 +81,11 @@ func serveChild(args []string) error {
 		return err
 	}
 	defer stop()
-	conns := func() int { return liveConns(sys) }
 	fmt.Printf("ADDR %s\n", addr)
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		if sc.Text() == "stats" {
-			if err := json.NewEncoder(os.Stdout).Encode(memStats(conns)); err != nil {
+			if err := json.NewEncoder(os.Stdout).Encode(memStats(liveConns)); err != nil {
 				return err
 			}
 		}

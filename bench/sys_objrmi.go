@@ -56,7 +56,7 @@ var objrmiSystem = system{
 var objrmiServer atomic.Pointer[remote.Runtime]
 
 // liveConns counts an objrmi server's connections; other systems say 0.
-func liveConns(system) int {
+func liveConns() int {
 	if rt := objrmiServer.Load(); rt != nil {
 		return rt.Inspect().Conns
 	}
