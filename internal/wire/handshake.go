@@ -15,8 +15,10 @@ import (
 // Magic opens every connection, in both directions.
 const Magic = "ORMI"
 
-// Version is the protocol version this build speaks.
-const Version byte = 1
+// Version is the protocol version this build speaks. 2: the hardening
+// round (reference keys, DGC acknowledgements and epochs, deadline
+// cancels); a peer of version 1 is refused with a typed error naming both.
+const Version byte = 2
 
 // Handshake errors.
 var (
