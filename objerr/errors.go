@@ -53,6 +53,9 @@ const (
 	CodeLimit            Code = 14 // a message broke one of the receiver's limits
 	CodeUnauthenticated  Code = 15 // the peer requires authentication the caller did not pass
 	CodeTLSMismatch      Code = 16 // one side speaks TLS and the other does not
+	// CodeResultLimit: the method ran, but its result was too large for
+	// the caller to accept, so the server sent this error instead.
+	CodeResultLimit Code = 17
 )
 
 var codeNames = [...]string{
@@ -73,6 +76,7 @@ var codeNames = [...]string{
 	CodeLimit:            "limit exceeded",
 	CodeUnauthenticated:  "unauthenticated",
 	CodeTLSMismatch:      "TLS mismatch",
+	CodeResultLimit:      "result exceeds a limit",
 }
 
 func (c Code) String() string {
@@ -100,7 +104,9 @@ var (
 	ErrProtocol     = &sentinel{code: CodeProtocol}
 	ErrAccessDenied = &sentinel{code: CodeAccessDenied}
 	ErrOverloaded   = &sentinel{code: CodeOverloaded}
-	ErrLimit        = &sentinel{code: CodeLimit}
+	// ErrLimit: a message broke a limit, before the method ran
+	// (CodeLimit, not sent) or after (CodeResultLimit, remote).
+	ErrLimit = &sentinel{code: CodeLimit, also: CodeResultLimit}
 	// ErrUnauthenticated: the server wants a client certificate or a
 	// token, and got none it accepts.
 	ErrUnauthenticated = &sentinel{code: CodeUnauthenticated}
@@ -116,6 +122,7 @@ var (
 type sentinel struct {
 	kind Kind
 	code Code
+	also Code // a second code it matches, if not 0
 }
 
 func (s *sentinel) Error() string {
@@ -181,7 +188,7 @@ func (e *Error) Is(target error) bool {
 	if s.kind != 0 {
 		return s.kind == e.Kind
 	}
-	return s.code == e.Code
+	return s.code == e.Code || s.also != 0 && s.also == e.Code
 }
 
 // Timeout reports whether the call failed because a deadline passed, so

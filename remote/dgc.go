@@ -150,9 +150,9 @@ func (rt *Runtime) unreferenced(events []gc.Event) {
 		if !ok {
 			continue
 		}
-		rt.wg.Add(1) // the caller is a goroutine of the runtime, so wg is not idle
+		rt.user.add()
 		go func() {
-			defer rt.wg.Done()
+			defer rt.user.done()
 			defer func() {
 				if r := recover(); r != nil {
 					rt.log.Error("objrmi: Unreferenced panicked", "object", ev.Object, "panic", r)

@@ -23,10 +23,15 @@ import (
 // connections to its peers, and the stubs it hands out. Several runtimes
 // can live in one process.
 //
-// Concurrency: the accept loop, each handshake and each connection are
-// goroutines counted by wg; Close stops them all and waits. The export
-// and connection tables have their own locks, and no user code runs
-// under either.
+// Concurrency: the accept loop, each handshake, each connection's reader
+// and heartbeat, dials and the lease checker are goroutines counted by
+// wg; Close stops them all and waits for them, which takes no longer than
+// closing sockets does. User code the runtime runs (methods serving
+// calls, Unreferenced callbacks) is counted apart, in user: Close cancels
+// the calls' contexts but does not wait for them, since a method that
+// ignores its context would hold Close forever; Shutdown waits for them
+// as long as its context allows. The export and connection tables have
+// their own locks, and no user code runs under either.
 type Runtime struct {
 	id       uuid.UUID
 	opts     Options
@@ -47,7 +52,8 @@ type Runtime struct {
 	cancel    context.CancelCauseFunc
 	closing   chan struct{}
 	closeOnce sync.Once
-	wg        sync.WaitGroup
+	wg        sync.WaitGroup // the runtime's own goroutines
+	user      userWork       // methods serving calls, Unreferenced callbacks
 }
 
 // NewRuntime starts a runtime. With Options.Listen set it accepts
@@ -122,8 +128,10 @@ func (rt *Runtime) isClosing() bool {
 
 // Close stops the listener, closes every connection (failing the calls
 // this runtime has in flight and cancelling, with cause ErrRuntimeClosing,
-// the calls it is serving), and waits for all of its goroutines, including
-// the methods still running. It is safe to call more than once.
+// the calls it is serving), and waits for the runtime's own goroutines.
+// It does not wait for user code: methods still running (their contexts
+// are cancelled) and Unreferenced callbacks finish on their own; use
+// Shutdown to wait for them too. It is safe to call more than once.
 func (rt *Runtime) Close() error {
 	rt.closeOnce.Do(func() {
 		close(rt.closing)
@@ -135,6 +143,24 @@ func (rt *Runtime) Close() error {
 		rt.held.Close()
 	})
 	rt.wg.Wait()
+	return nil
+}
+
+// Shutdown closes the runtime as Close does, then waits until every
+// method it was serving and every Unreferenced callback it started has
+// returned, or until ctx ends. In the style of http.Server.Shutdown: it
+// returns nil once all is done, or ctx's error, saying how much user code
+// is still running, if ctx ended first; that code keeps running, since Go
+// cannot stop a goroutine from outside.
+func (rt *Runtime) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		return errors.New("objrmi: Shutdown: nil context")
+	}
+	rt.Close()
+	if n := rt.user.wait(ctx); n > 0 {
+		return fmt.Errorf("objrmi: shutdown: %d methods or Unreferenced callbacks are still running, ignoring their cancelled contexts: %w",
+			n, context.Cause(ctx))
+	}
 	return nil
 }
 
@@ -195,7 +221,8 @@ func (rt *Runtime) accept(nc net.Conn) {
 
 // hello is what this runtime says about itself to a new peer.
 func (rt *Runtime) hello() wire.Hello {
-	return wire.Hello{Runtime: rt.id, Endpoint: rt.endpoint, PingEvery: rt.tcfg.HeartbeatInterval}
+	return wire.Hello{Runtime: rt.id, Endpoint: rt.endpoint, PingEvery: rt.tcfg.HeartbeatInterval,
+		MaxFrame: uint32(rt.tcfg.MaxFrameSize)}
 }
 
 // startConn wraps a handshaken socket in a Conn owned by this runtime,
@@ -215,10 +242,12 @@ func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who
 	if !dialled {
 		cfg.IdleTimeout *= 2
 	}
-	c := transport.New(rt.ctx, nc, br, peer, who, cfg, s, func(c *transport.Conn) {
+	c := transport.New(rt.ctx, nc, br, peer, who, cfg, s, func(*transport.Conn) {
+		rt.wg.Done() // its reader and heartbeat have ended
+	}, func(c *transport.Conn) {
+		// The calls it was serving have returned too.
 		rt.conns.remove(c)
 		s.leave(c)
-		rt.wg.Done()
 	})
 	s.attach(c)
 	rt.conns.add(c)

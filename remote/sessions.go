@@ -105,6 +105,8 @@ type callerKey struct{}
 // its skeleton run the call, with the caller's connection in the context.
 func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
 	rt := s.rt
+	rt.user.add() // for Shutdown
+	defer rt.user.done()
 	e, why := rt.exports.lookup(h.Object)
 	if e == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})

@@ -10,6 +10,7 @@ package skeleton
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -93,6 +94,12 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 	}
 	out := s.methods[m.Index].Call(in)
 	if err, _ := out[len(out)-1].Interface().(error); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The method gave up because the call ran out of time: a
+			// deadline error for the caller, not an application error.
+			return wire.ErrorReply(h.ID, objerr.CodeDeadlineExceeded, &wire.ErrorBody{
+				Message: m.Op + ": " + fmt.Sprint(err)})
+		}
 		// fmt, unlike err.Error(), survives a typed nil or a panicking Error.
 		return wire.ErrorReply(h.ID, objerr.CodeApplication, &wire.ErrorBody{
 			AppCode: env.Codes.CodeFor(err), Type: fmt.Sprintf("%T", err), Message: fmt.Sprint(err)})

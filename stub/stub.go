@@ -217,8 +217,17 @@ func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit:
 		kind = objerr.KindNotSent
 	}
+	cause := codes.Sentinel(eb.AppCode)
+	switch code {
+	case objerr.CodeDeadlineExceeded:
+		// The method ran out of the caller's time and said so: the same
+		// error the caller's own context gives.
+		cause = context.DeadlineExceeded
+	case objerr.CodeCanceled:
+		cause = context.Canceled
+	}
 	return &objerr.Error{Kind: kind, Code: code, Reason: eb.Message, RemoteType: eb.Type,
-		AppCode: eb.AppCode, Err: codes.Sentinel(eb.AppCode)}
+		AppCode: eb.AppCode, Err: cause}
 }
 
 // shells maps an interface type to its generated constructor. Like

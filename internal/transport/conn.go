@@ -76,7 +76,10 @@ type Conn struct {
 	handler Handler
 	peer    wire.Hello
 	who     Principal
+	onStop  func(*Conn)
 	onClose func(*Conn)
+	// peerMax is the largest frame the peer accepts (its hello says).
+	peerMax int
 
 	w          writer
 	done       chan struct{} // closed by fail
@@ -85,9 +88,14 @@ type Conn struct {
 	err        error // why the conn died; read only after done
 
 	parent context.Context // of inbound calls; outlives the connection
-	slots  chan struct{}   // one token per inbound call in flight
-	calls  sync.WaitGroup  // the workers that serve inbound calls
-	idle   chan func()     // hands a call to a parked worker
+	// slots holds one token per inbound call from its arrival until its
+	// reply is written or dropped: replies waiting for a peer that does
+	// not read count against MaxInflight like calls still running.
+	slots chan struct{}
+	idle  chan func() // hands a call to a parked worker
+	// alive counts the reader and the workers; the last to end reports
+	// the Conn closed.
+	alive atomic.Int32
 
 	nextID atomic.Uint64
 	// busy counts calls in progress here, in either direction: calls
@@ -99,23 +107,30 @@ type Conn struct {
 	// heartbeat sees a connection idle when it stops moving.
 	used atomic.Uint64
 
-	kick chan struct{} // wakes the heartbeat to write owed cancels
+	kick chan struct{} // wakes the heartbeat to write owed frames
 
 	readDeadline deadline // the reader's own
 
 	mu      sync.Mutex
 	pending map[uint64]*pending
 	inbound map[uint64]context.CancelCauseFunc
-	cancels []cancelReq // cancel frames owed to the peer
+	// owed are small frames the peer is owed, written by the heartbeat
+	// goroutine so that neither a caller giving up nor the reader ever
+	// waits for the socket: cancels, and refusals of calls. Bounded by
+	// maxOwed.
+	owed []owedFrame
+}
+
+// owedFrame is a frame the heartbeat writes for the reader or a caller;
+// with last set, the connection closes once it is written (a refusal for
+// a broken limit).
+type owedFrame struct {
+	b    *wire.Buffer
+	last error
 }
 
 type pending struct {
 	ch chan *wire.Frame // capacity 1: the reader never blocks on it
-}
-
-type cancelReq struct {
-	id  uint64
-	why wire.CancelReason
 }
 
 var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wire.Frame, 1)} }}
@@ -123,12 +138,15 @@ var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wir
 // New wraps nc in a connection once the handshake is done; Start runs it. br holds any
 // bytes read past the handshake. Inbound calls' contexts derive from
 // parent, not from the connection: losing the connection does not cancel
-// them. onClose runs once, on the reader goroutine, after every goroutine
-// of the Conn has finished, including the calls it was serving.
-func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello, who Principal, cfg Config, h Handler, onClose func(*Conn)) *Conn {
+// them. Once the connection is dead, onStop runs when its own goroutines
+// (the reader and the heartbeat) have ended, and onClose when the calls it
+// was serving have returned too, which may be much later: a method that
+// ignores its context runs on. Each runs once.
+func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello, who Principal, cfg Config, h Handler, onStop, onClose func(*Conn)) *Conn {
 	cfg = cfg.WithDefaults()
 	c := &Conn{
-		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, who: who, onClose: onClose, parent: parent,
+		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, who: who, onStop: onStop, onClose: onClose, parent: parent,
+		peerMax:    cfg.MaxFrameSize,
 		done:       make(chan struct{}),
 		beaterDone: make(chan struct{}),
 		slots:      make(chan struct{}, cfg.MaxInflight),
@@ -137,8 +155,21 @@ func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello,
 		pending:    make(map[uint64]*pending),
 		inbound:    make(map[uint64]context.CancelCauseFunc),
 	}
+	if peer.MaxFrame > 0 {
+		c.peerMax = int(peer.MaxFrame)
+	}
 	c.w.init(nc)
+	c.alive.Store(1) // the reader
 	return c
+}
+
+// release ends one of the reader and the workers; the last reports the
+// Conn closed. Only the reader starts workers, so once it has ended the
+// count only falls.
+func (c *Conn) release() {
+	if c.alive.Add(-1) == 0 {
+		c.onClose(c)
+	}
 }
 
 // Start runs the connection's reader and its heartbeat. Frames are
@@ -216,6 +247,12 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 		b.Release()
 		return nil, c.lost(objerr.KindNotSent)
 	}
+	if n := len(b.B) - 4; n > c.peerMax {
+		b.Release()
+		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeLimit,
+			Reason: fmt.Sprintf("the call's arguments take %d bytes, more than the %d bytes %s accepts in one frame (its MaxFrameSize)",
+				n, c.peerMax, c.nc.RemoteAddr())}
+	}
 	id := c.nextID.Add(1)
 	b.SetID(id)
 	c.used.Add(1)
@@ -252,8 +289,11 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 			return f, nil // the reply won the race; the call did complete
 		}
 		why := wire.CancelCaller
-		if errors.Is(context.Cause(ctx), objerr.ErrOrphaned) {
+		switch {
+		case errors.Is(context.Cause(ctx), objerr.ErrOrphaned):
 			why = wire.CancelOrphaned // the peer's method is an orphan too
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			why = wire.CancelDeadline // the method's context says so too
 		}
 		c.sendCancel(id, why)
 		return nil, ContextError(objerr.KindOutcomeUnknown, ctx)
@@ -299,13 +339,15 @@ func ContextError(kind objerr.Kind, ctx context.Context) error {
 
 // refuseCall answers call id with a limit error and makes that reply the
 // connection's last frame: a peer that breaks a limit is disconnected,
-// but learns which limit first.
+// but learns which limit first. The heartbeat writes the reply, so the
+// reader never waits for the socket; it stops reading at once.
 func (c *Conn) refuseCall(id uint64, err error) {
 	cause := fmt.Errorf("%w: %w", objerr.ErrProtocol, err)
 	c.cfg.Logger.Warn("objrmi: closing connection: limit exceeded",
 		"peer", c.nc.RemoteAddr().String(), "err", err)
-	c.write(context.Background(), wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()}), 0)
-	c.fail(cause)
+	if !c.owe(wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()}), cause) {
+		c.fail(cause)
+	}
 }
 
 func (c *Conn) readLoop() {
@@ -331,8 +373,8 @@ func (c *Conn) readLoop() {
 		}
 	}
 	<-c.beaterDone
-	c.calls.Wait()
-	c.onClose(c)
+	c.onStop(c)
+	c.release()
 }
 
 func (c *Conn) readFailed(err error) {
@@ -388,8 +430,13 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 		c.mu.Unlock()
 		if cancel != nil {
 			cause := objerr.ErrCallerCanceled
-			if why == wire.CancelOrphaned {
+			switch why {
+			case wire.CancelOrphaned:
 				cause = errUpstreamOrphaned
+			case wire.CancelDeadline:
+				// As if the method's own timer had fired: a call that ran
+				// out of time is a deadline error on both sides.
+				cause = context.DeadlineExceeded
 			}
 			cancel(cause)
 		}
@@ -456,20 +503,32 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		// also stop the replies and cancels that free the slots.
 		d.Release()
 		f.Release()
-		c.write(context.Background(), wire.ErrorReply(h.ID, objerr.CodeOverloaded, &wire.ErrorBody{
-			Message: fmt.Sprintf("%d calls already in flight on this connection", c.cfg.MaxInflight)}), 0)
+		if !c.owe(wire.ErrorReply(h.ID, objerr.CodeOverloaded, &wire.ErrorBody{
+			Message: fmt.Sprintf("%d calls already in flight on this connection, or their replies not yet read (MaxInflight)", c.cfg.MaxInflight)}), nil) {
+			return fmt.Errorf("%d refusals owed to a peer that keeps calling without reading them", maxOwed)
+		}
 		return nil
 	}
 	var ctx context.Context
 	ctx, cancel := context.WithCancelCause(c.parent)
+	c.mu.Lock()
+	if _, dup := c.inbound[h.ID]; dup {
+		c.mu.Unlock()
+		cancel(nil)
+		<-c.slots
+		d.Release()
+		f.Release()
+		// Its cancel, and the first call's, could no longer be told
+		// apart: a call that nobody can cancel.
+		return fmt.Errorf("call id %d is already in use by a call in flight", h.ID)
+	}
+	c.inbound[h.ID] = cancel
+	c.mu.Unlock()
 	stop := func() {}
 	if h.Timeout > 0 {
 		cc := newCallCtx(ctx, cancel, time.Duration(h.Timeout))
 		ctx, stop = cc, cc.stop
 	}
-	c.mu.Lock()
-	c.inbound[h.ID] = cancel
-	c.mu.Unlock()
 	c.busy.Add(1)
 	c.run(func() {
 		reply := c.handler.ServeCall(ctx, c, &h, d)
@@ -482,10 +541,25 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		c.used.Add(1)
 		stop()
 		cancel(nil)
-		<-c.slots
 		if reply != nil {
-			c.write(context.Background(), reply, 0)
+			c.write(context.Background(), c.fitReply(reply), 0)
 		}
+		<-c.slots // only now: a reply waiting for the socket holds its slot
 	})
 	return nil
+}
+
+// fitReply replaces a reply larger than the peer accepts with an error
+// for that call alone: the method ran, but its result cannot travel.
+func (c *Conn) fitReply(reply *wire.Buffer) *wire.Buffer {
+	n := len(reply.B) - 4
+	if n <= c.peerMax {
+		return reply
+	}
+	id := reply.ID()
+	reply.Release()
+	c.cfg.Logger.Info("objrmi: result too large for the caller; answered with an error",
+		"peer", c.nc.RemoteAddr().String(), "bytes", n, "peer_max", c.peerMax)
+	return wire.ErrorReply(id, objerr.CodeResultLimit, &wire.ErrorBody{Message: fmt.Sprintf(
+		"the result takes %d bytes, more than the %d bytes this caller accepts in one frame (its MaxFrameSize): the method ran, but its result was not sent", n, c.peerMax)})
 }

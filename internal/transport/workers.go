@@ -11,13 +11,13 @@ func (c *Conn) run(fn func()) {
 	select {
 	case c.idle <- fn:
 	default:
-		c.calls.Add(1)
+		c.alive.Add(1)
 		go c.work(fn)
 	}
 }
 
 func (c *Conn) work(fn func()) {
-	defer c.calls.Done()
+	defer c.release()
 	for fn != nil {
 		fn()
 		select {

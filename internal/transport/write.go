@@ -64,7 +64,7 @@ func (c *Conn) write(ctx context.Context, b *wire.Buffer, self int32) error {
 		c.abandon()
 		return errNotWritten
 	}
-	_, err := w.bw.Write(b.Bytes())
+	err := c.writeLocked(b.Bytes())
 	b.Release()
 	if err == nil && w.queued.Load() == 1 && c.busy.Load() > self {
 		// Other calls are under way and may be about to write: let them
@@ -78,9 +78,44 @@ func (c *Conn) write(ctx context.Context, b *wire.Buffer, self int32) error {
 	w.wrote.Store(true)
 	<-w.lock
 	if err != nil {
-		c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
+		c.writeFailed(err)
 	}
 	return err
+}
+
+// writeChunk is the most written under one deadline: a large frame
+// goes out in chunks, each with a fresh deadline, so that a peer that
+// reads slowly but steadily keeps its connection, and one that stops
+// reading loses it within HeartbeatTimeout.
+const writeChunk = 64 << 10
+
+// writeLocked puts p into the buffer, or straight onto the socket for a
+// large frame; the caller holds the lock. Every socket write that
+// happens here carries a fresh deadline.
+func (c *Conn) writeLocked(p []byte) error {
+	for len(p) > 0 {
+		n := min(len(p), writeChunk)
+		if n > c.w.bw.Available() {
+			// The buffer will reach the socket during this write.
+			c.w.dl.extend(c.nc.SetWriteDeadline, c.cfg.HeartbeatTimeout)
+		}
+		if _, err := c.w.bw.Write(p[:n]); err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+// writeFailed kills the connection after a failed write, saying so in
+// the log once if the peer had stopped reading.
+func (c *Conn) writeFailed(err error) {
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() && c.Err() == nil {
+		c.cfg.Logger.Info("objrmi: closing connection: HeartbeatTimeout: the peer stopped reading (no write progress in time)",
+			"peer", c.nc.RemoteAddr().String(), "timeout", c.cfg.HeartbeatTimeout)
+		err = fmt.Errorf("the peer read nothing for %s: %w", c.cfg.HeartbeatTimeout, err)
+	}
+	c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
 }
 
 // abandon leaves the write queue without writing. Writers ahead may have
@@ -101,7 +136,7 @@ func (c *Conn) abandon() {
 	}
 	<-w.lock
 	if err != nil {
-		c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
+		c.writeFailed(err)
 	}
 }
 
@@ -130,28 +165,58 @@ func (d *deadline) extend(set func(time.Time) error, timeout time.Duration) {
 	set(d.at)
 }
 
-// sendCancel tells the peer to cancel call id. It never blocks: the id
-// joins a set the heartbeat goroutine writes.
-func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
+// maxOwed bounds the frames owed to the peer and not yet written: a
+// peer that keeps sending calls it must be refused, while reading none of
+// the refusals, is cut off rather than queued for.
+const maxOwed = 4096
+
+// owe queues b for the heartbeat to write, and wakes it. last, if not
+// nil, closes the connection with that cause once b is written. It never
+// blocks; it reports false, releasing b, if the queue is full.
+func (c *Conn) owe(b *wire.Buffer, last error) bool {
 	c.mu.Lock()
-	c.cancels = append(c.cancels, cancelReq{id, why})
+	full := len(c.owed) >= maxOwed
+	if !full {
+		c.owed = append(c.owed, owedFrame{b, last})
+	}
 	c.mu.Unlock()
+	if full {
+		b.Release()
+		return false
+	}
 	select {
 	case c.kick <- struct{}{}:
 	default: // the heartbeat is already due to look
 	}
+	return true
 }
 
-func (c *Conn) writeCancels() {
+// sendCancel tells the peer to cancel call id. It never blocks.
+func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
+	b := wire.GetBuffer(wire.KindCancel)
+	wire.PutCancel(b, id, why)
+	if !c.owe(b, nil) {
+		// As many cancels owed as the peer has calls of ours, and it
+		// reads none of them: the connection is as good as dead.
+		c.fail(fmt.Errorf("%w: %d frames owed to a peer that does not read them", objerr.ErrPeerGone, maxOwed))
+	}
+}
+
+// writeOwed writes the frames owed to the peer.
+func (c *Conn) writeOwed() {
 	c.mu.Lock()
-	cancels := c.cancels
-	c.cancels = nil
+	owed := c.owed
+	c.owed = nil
 	c.mu.Unlock()
-	for _, r := range cancels {
-		b := wire.GetBuffer(wire.KindCancel)
-		wire.PutCancel(b, r.id, r.why)
-		if c.write(context.Background(), b, 0) != nil {
+	for i, o := range owed {
+		if c.write(context.Background(), o.b, 0) != nil {
+			for _, rest := range owed[i+1:] {
+				rest.b.Release()
+			}
 			return
+		}
+		if o.last != nil {
+			c.fail(o.last)
 		}
 	}
 }
@@ -186,7 +251,7 @@ func (c *Conn) heartbeat() {
 				c.write(context.Background(), wire.GetBuffer(wire.KindPing), 0)
 			}
 		case <-c.kick:
-			c.writeCancels()
+			c.writeOwed()
 		case <-c.done:
 			return
 		}

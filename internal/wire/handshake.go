@@ -32,7 +32,7 @@ var (
 const maxHello = 8192
 
 // helloFields is the length of the hello array.
-const helloFields = 6
+const helloFields = 7
 
 // Hello is what each side says about itself when a connection opens.
 type Hello struct {
@@ -50,6 +50,11 @@ type Hello struct {
 	// Token is the dialler's credential, for a server that checks tokens.
 	// Without TLS anyone on the path can read it.
 	Token string
+	// MaxFrame is the largest frame the sender accepts, so that the
+	// other side refuses an oversized call or result locally, as an
+	// error for that call alone, instead of sending a frame that would
+	// cost the whole connection.
+	MaxFrame uint32
 }
 
 // WriteHello writes magic, version and h as one flush-ready block.
@@ -80,6 +85,9 @@ func WriteHello(w io.Writer, h *Hello) error {
 		return err
 	}
 	if err := e.EncodeUint(uint64(h.Code)); err != nil {
+		return err
+	}
+	if err := e.EncodeUint(uint64(h.MaxFrame)); err != nil {
 		return err
 	}
 	n := len(b.B) - start
@@ -151,6 +159,10 @@ func readHello(d *Decoder, h *Hello) error {
 		return err
 	}
 	code, err := d.DecodeUint8()
+	if err != nil {
+		return err
+	}
 	h.Code = objerr.Code(code)
+	h.MaxFrame, err = d.DecodeUint32()
 	return err
 }

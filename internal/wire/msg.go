@@ -136,8 +136,9 @@ type CancelReason uint8
 
 // Cancel reasons.
 const (
-	CancelCaller   CancelReason = 0 // the caller cancelled or timed out
+	CancelCaller   CancelReason = 0 // the caller cancelled
 	CancelOrphaned CancelReason = 1 // the caller's own call was orphaned
+	CancelDeadline CancelReason = 2 // the caller's deadline passed
 )
 
 // PutCancel writes a whole cancel frame for call id: the id, then the
