@@ -73,10 +73,10 @@ func TestFileStoreSavesEveryFieldOfARef(t *testing.T) {
 	require.True(t, bound.Equal(b.Bound), "bound %v, got %v", bound, b.Bound)
 }
 
-// openStore opens the file store at path, logging to the test.
+// openStore opens the file store at path.
 func openStore(t *testing.T, path string) *registry.FileStore {
 	t.Helper()
-	s, err := registry.OpenFileStore(path)
+	s, err := registry.OpenFileStore(path, registry.FileOptions{})
 	require.NoError(t, err)
 	return s
 }
