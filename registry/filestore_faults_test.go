@@ -133,39 +133,6 @@ func TestFileStoreRemovesOnlyItsOwnTempFiles(t *testing.T) {
 	assert.Contains(t, logs.String(), "an older objrmi registry left behind")
 }
 
-// makeUnwritable makes dir refuse new files for the rest of the test:
-// chmod, or, where that does not stop writes (root), the immutable
-// attribute. It skips the test, saying why, if neither works.
-func makeUnwritable(t *testing.T, dir string) {
-	t.Helper()
-	writable := func() bool {
-		f, err := os.CreateTemp(dir, "probe")
-		if err != nil {
-			return false
-		}
-		f.Close()
-		os.Remove(f.Name())
-		return true
-	}
-	require.NoError(t, os.Chmod(dir, 0o555))
-	t.Cleanup(func() { os.Chmod(dir, 0o755) })
-	if !writable() {
-		return
-	}
-	t.Logf("chmod 0555 does not stop writes here (uid %d): using chattr +i", os.Getuid())
-	chattr, err := exec.LookPath("chattr")
-	if err != nil {
-		t.Skipf("cannot make %s unwritable: chmod does not stop uid %d, and there is no chattr", dir, os.Getuid())
-	}
-	if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot make %s unwritable: chmod does not stop uid %d, and chattr +i failed: %v: %s", dir, os.Getuid(), err, out)
-	}
-	t.Cleanup(func() { exec.Command(chattr, "-i", dir).Run() })
-	if writable() {
-		t.Skipf("cannot make %s unwritable: neither chmod nor chattr +i stops uid %d", dir, os.Getuid())
-	}
-}
-
 // A registry whose store's directory is read-only serves lookups and
 // list, and refuses changes with ErrReadOnly, which says so and names no
 // file of the server's.
@@ -184,7 +151,7 @@ func TestReadOnlyStoreServesLookups(t *testing.T) {
 	require.NoError(t, os.Remove(path+".lock"))
 	before, err := os.ReadFile(path)
 	require.NoError(t, err)
-	makeUnwritable(t, dir)
+	testutil.MakeUnwritable(t, dir)
 
 	storeLogs := &testutil.Buffer{}
 	s, err = registry.OpenFileStore(path, registry.FileOptions{Logger: logTo(storeLogs)})
@@ -232,7 +199,7 @@ func TestReadOnlyStoreServesLookups(t *testing.T) {
 func TestReadOnlyStoreWithoutAFileIsAnError(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
 	require.NoError(t, os.Mkdir(dir, 0o755))
-	makeUnwritable(t, dir)
+	testutil.MakeUnwritable(t, dir)
 	_, err := registry.OpenFileStore(filepath.Join(dir, "bindings.json"), registry.FileOptions{})
 	require.ErrorIs(t, err, os.ErrNotExist)
 	assert.ErrorContains(t, err, "directory is read-only")
