@@ -234,7 +234,12 @@ func readOnlyDir(path string) (bool, error) {
 		return false, err
 	}
 	f.Close()
-	return false, os.Remove(f.Name())
+	// Another store of path, opening for writing, may have removed it
+	// already as a stale temporary file.
+	if err := os.Remove(f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	return false, nil
 }
 
 // cannotWrite says whether err is a refusal to write: permission, or a
