@@ -29,5 +29,9 @@
 // the bind right to authenticated principals. The rule runs before the
 // method, so a refused Bind never started. Lookup and List are open to
 // all. Bindings are kept in a Store: in memory by default, or in
-// a file (FileStore), so that they survive a restart.
+// a file (FileStore), so that they survive a restart. A FileStore whose
+// directory cannot be written serves lookups and lists, and refuses
+// changes with ErrReadOnly. A store's failure reaches a remote caller as
+// ErrStore or ErrReadOnly, with no word of the server's files; the
+// registry's log has the cause.
 package registry

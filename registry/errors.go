@@ -26,6 +26,14 @@ var (
 	ErrBadReference = errors.New("objrmi registry: bad reference")
 	// ErrWrongType: Lookup found an object of another remote interface.
 	ErrWrongType = errors.New("objrmi registry: bound object has another interface")
+	// ErrReadOnly: the store cannot be written (a FileStore whose
+	// directory is read-only), so Bind, Rebind and Unbind fail; Lookup
+	// and List still work.
+	ErrReadOnly = errors.New("objrmi registry: the store is read-only")
+	// ErrStore: the store failed to save or read a binding. The caller
+	// gets this and the operation; the registry's log has the cause,
+	// which may name the server's files.
+	ErrStore = errors.New("objrmi registry: the store failed")
 )
 
 // codes are the wire names of the errors above.
@@ -37,6 +45,8 @@ var codes = []struct {
 	{"objrmi.registry.not-bound", ErrNotBound},
 	{"objrmi.registry.bad-name", ErrBadName},
 	{"objrmi.registry.bad-reference", ErrBadReference},
+	{"objrmi.registry.read-only", ErrReadOnly},
+	{"objrmi.registry.store", ErrStore},
 }
 
 // registerCodes lets rt carry the registry's errors, as client or server.

@@ -131,14 +131,14 @@ func ExampleOpenFileStore() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "bindings.json")
 
-	store, _ := registry.OpenFileStore(path)
+	store, _ := registry.OpenFileStore(path, registry.FileOptions{})
 	ref := remote.Ref{Runtime: [16]byte{1}, Endpoint: "127.0.0.1:7099", Object: 1024, Iface: "Calculator"}
 	_ = store.Create(context.Background(), registry.Binding{Name: "calc", Ref: ref})
-	_, err := registry.OpenFileStore(path)
+	_, err := registry.OpenFileStore(path, registry.FileOptions{})
 	fmt.Println(err != nil) // one store per file at a time
 	store.Close()
 
-	reopened, _ := registry.OpenFileStore(path)
+	reopened, _ := registry.OpenFileStore(path, registry.FileOptions{})
 	defer reopened.Close()
 	b, _ := reopened.Get(context.Background(), "calc")
 	fmt.Println(b.Name, b.Ref.Endpoint, b.Ref.Object)

@@ -2,17 +2,13 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/objrmi/objrmi/remote"
 )
@@ -20,76 +16,112 @@ import (
 // FileStore keeps the bindings in a JSON file, so they survive a
 // restart of the registry. Every change rewrites the file atomically (a
 // new file, synced, renamed over the old one): a crash leaves the old
-// bindings or the new ones, never a torn file. One store at a time may
-// have a file open: a second one, in this process or another, is refused
-// while the first is open (a lock on PATH.lock, on Unix).
+// bindings or the new ones, never a torn file, and the next open removes
+// the temporary file a crash left behind. One store at a time may have a
+// file open for writing: a second one, in this process or another, is
+// refused while the first is open (a lock on PATH.lock, on Unix).
+//
+// A file whose directory cannot be written opens read-only: Get and List
+// work, and every change fails with ErrReadOnly. Read-only stores of one
+// file may be open together, but not alongside a writable one.
 type FileStore struct {
-	path string
-	lock io.Closer
-	mu   sync.Mutex // orders changes with their writes
-	mem  *MemoryStore
+	path     string
+	log      *slog.Logger
+	readOnly bool
+	lock     io.Closer
+	mu       sync.Mutex // orders changes with their writes
+	mem      *MemoryStore
 }
 
-// fileFormat is the file's content. The version lets a later format be
-// told apart rather than misread.
-type fileFormat struct {
-	Version  int           `json:"version"`
-	Bindings []fileBinding `json:"bindings"`
-}
+var _ Store = (*FileStore)(nil)
 
-type fileBinding struct {
-	Name     string    `json:"name"`
-	Runtime  uuid.UUID `json:"runtime"`
-	Endpoint string    `json:"endpoint"`
-	Object   uint64    `json:"object"`
-	Iface    string    `json:"interface"`
-	Bound    time.Time `json:"bound"`
+// FileOptions configures a FileStore. The zero value is the defaults.
+type FileOptions struct {
+	// Logger receives one line for each binding of the file that open
+	// skips (which, and why), each stale temporary file it removes, and a
+	// line if the store opens read-only. Default: discarded.
+	Logger *slog.Logger
 }
-
-const fileVersion = 1
 
 // OpenFileStore opens the store at path, creating it if it does not
-// exist. A file that does not parse is an error, not an empty registry.
-func OpenFileStore(path string) (_ *FileStore, err error) {
-	lock, err := lockFile(path + ".lock")
-	if err != nil {
+// exist. A file that does not parse is an error, not an empty registry;
+// a binding in it that cannot be used (a bad name, a bad reference) is
+// skipped with a log line, and the others are served.
+func OpenFileStore(path string, opts FileOptions) (_ *FileStore, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &FileStore{path: path, log: opts.Logger, mem: NewMemoryStore()}
+	if s.readOnly, err = readOnlyDir(path); err != nil {
+		return nil, fmt.Errorf("objrmi registry: file store %s: %w", path, err)
+	}
+	if s.lock, err = lockFile(path+".lock", !s.readOnly); err != nil {
 		return nil, fmt.Errorf("objrmi registry: file store %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
-			lock.Close()
+			s.lock.Close()
 		}
 	}()
-	s := &FileStore{path: path, lock: lock, mem: NewMemoryStore()}
+	if !s.readOnly {
+		removeStaleTemps(path, s.log)
+	}
 	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && s.readOnly:
+		return nil, fmt.Errorf("objrmi registry: file store %s: %w, and its directory is read-only, so it cannot be created: give a writable directory, or an existing file", path, err)
+	case errors.Is(err, fs.ErrNotExist):
 		if err := s.save(); err != nil {
 			return nil, err
 		}
 		return s, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("objrmi registry: file store: %w", err)
 	}
-	var f fileFormat
-	if err := json.Unmarshal(data, &f); err != nil {
+	bindings, skipped, err := parseFile(data)
+	if err != nil {
 		return nil, fmt.Errorf("objrmi registry: file store %s: %w", path, err)
 	}
-	if f.Version != fileVersion {
-		return nil, fmt.Errorf("objrmi registry: file store %s: version %d, want %d", path, f.Version, fileVersion)
+	for _, b := range bindings {
+		s.mem.m[b.Name] = b
 	}
-	for _, b := range f.Bindings {
-		if err := CheckName(b.Name); err != nil {
-			return nil, fmt.Errorf("objrmi registry: file store %s: %w", path, err)
-		}
-		s.mem.m[b.Name] = Binding{Name: b.Name, Bound: b.Bound,
-			Ref: remote.Ref{Runtime: b.Runtime, Endpoint: b.Endpoint, Object: b.Object, Iface: b.Iface}}
+	s.reportSkipped(data, skipped)
+	if s.readOnly {
+		s.log.Warn("objrmi registry: file store is read-only (its directory cannot be written): lookups and list work, changes fail",
+			"path", path, "bindings", len(bindings))
 	}
 	return s, nil
 }
 
+// reportSkipped logs each binding open skipped and, if it can, keeps a
+// copy of the file as it was (PATH.skipped-TIME): the next change
+// rewrites the file without them.
+func (s *FileStore) reportSkipped(data []byte, skipped []skippedBinding) {
+	if len(skipped) == 0 {
+		return
+	}
+	kept := ""
+	if !s.readOnly {
+		var err error
+		if kept, err = keepCopy(s.path, data); err != nil {
+			s.log.Error("objrmi registry: file store: could not keep a copy of the file with the skipped bindings", "err", err)
+		}
+	}
+	for _, sk := range skipped {
+		s.log.Warn("objrmi registry: file store: skipped a binding it cannot use; the others are served. Bind it again (under a valid name) to restore it",
+			"path", s.path, "entry", sk.index, "name", sk.name, "why", sk.why.Error(), "original", kept)
+	}
+}
+
+// ReadOnly says whether the store opened read-only, its directory not
+// writable: then every change fails with ErrReadOnly.
+func (s *FileStore) ReadOnly() bool { return s.readOnly }
+
 // Create implements Store.
 func (s *FileStore) Create(ctx context.Context, b Binding) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.mem.Create(ctx, b); err != nil {
@@ -100,6 +132,9 @@ func (s *FileStore) Create(ctx context.Context, b Binding) error {
 
 // Put implements Store.
 func (s *FileStore) Put(ctx context.Context, b Binding) (Binding, bool, error) {
+	if err := s.writable(); err != nil {
+		return Binding{}, false, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, replaced, _ := s.mem.Put(ctx, b)
@@ -115,6 +150,9 @@ func (s *FileStore) Put(ctx context.Context, b Binding) (Binding, bool, error) {
 
 // Delete implements Store.
 func (s *FileStore) Delete(ctx context.Context, name string) (Binding, error) {
+	if err := s.writable(); err != nil {
+		return Binding{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, err := s.mem.Delete(ctx, name)
@@ -126,6 +164,9 @@ func (s *FileStore) Delete(ctx context.Context, name string) (Binding, error) {
 
 // DeleteIf implements Store.
 func (s *FileStore) DeleteIf(ctx context.Context, name string, ref remote.Ref) (bool, error) {
+	if err := s.writable(); err != nil {
+		return false, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, err := s.mem.Get(ctx, name)
@@ -147,6 +188,13 @@ func (s *FileStore) List(ctx context.Context) ([]Binding, error) { return s.mem.
 // Close implements Store: it releases the file for another store.
 func (s *FileStore) Close() error { return s.lock.Close() }
 
+func (s *FileStore) writable() error {
+	if s.readOnly {
+		return fmt.Errorf("%w: file store %s: its directory cannot be written", ErrReadOnly, s.path)
+	}
+	return nil
+}
+
 // saveOr writes the file, or undoes the change in memory if it cannot,
 // so that memory never claims what the disk does not hold.
 func (s *FileStore) saveOr(undo func()) error {
@@ -159,49 +207,43 @@ func (s *FileStore) saveOr(undo func()) error {
 
 func (s *FileStore) save() error {
 	all, _ := s.mem.List(context.Background())
-	f := fileFormat{Version: fileVersion, Bindings: make([]fileBinding, 0, len(all))}
-	for _, b := range all {
-		f.Bindings = append(f.Bindings, fileBinding{Name: b.Name, Runtime: b.Ref.Runtime,
-			Endpoint: b.Ref.Endpoint, Object: b.Ref.Object, Iface: b.Ref.Iface, Bound: b.Bound})
-	}
-	data, err := json.MarshalIndent(f, "", "  ")
+	data, err := formatFile(all)
 	if err != nil {
-		return err
+		return fmt.Errorf("objrmi registry: file store: %w", err)
 	}
-	if err := writeAtomic(s.path, append(data, '\n')); err != nil {
+	if err := writeAtomic(s.path, data); err != nil {
+		if cannotWrite(err) {
+			// The directory became read-only after open.
+			return fmt.Errorf("%w: file store: %w", ErrReadOnly, err)
+		}
 		return fmt.Errorf("objrmi registry: file store: %w", err)
 	}
 	return nil
 }
 
-// writeAtomic replaces path with data: a crash at any point leaves
-// either the old content or the new.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
+// readOnlyDir says whether the directory of path refuses new files, by
+// making one (a temporary file of this store's, removed at once):
+// permissions alone do not tell, for root, an immutable directory or a
+// read-only mount.
+func readOnlyDir(path string) (bool, error) {
+	f, err := createTemp(path)
+	if cannotWrite(err) {
+		return true, nil
+	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename, there is none
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	f.Close()
+	// Another store of path, opening for writing, may have removed it
+	// already as a stale temporary file.
+	if err := os.Remove(f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// The rename is done: whether or not the directory syncs, the file
-	// now holds the new content, and memory must agree with it.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return false, nil
+}
+
+// cannotWrite says whether err is a refusal to write: permission, or a
+// read-only file system.
+func cannotWrite(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || isReadOnlyFS(err)
 }

@@ -10,4 +10,7 @@ func (noLock) Close() error { return nil }
 
 // lockFile does nothing where flock is missing: one registry per file is
 // then the operator's promise.
-func lockFile(string) (io.Closer, error) { return noLock{}, nil }
+func lockFile(string, bool) (io.Closer, error) { return noLock{}, nil }
+
+// isReadOnlyFS: fs.ErrPermission covers what these systems report.
+func isReadOnlyFS(error) bool { return false }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,7 +16,12 @@ import (
 	"github.com/objrmi/objrmi/remote"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if path := os.Getenv(writerEnv); path != "" {
+		writerChild(path) // never returns: killed by its parent
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func newRuntime(t *testing.T, opts remote.Options) *remote.Runtime { return testutil.Runtime(t, opts) }
 

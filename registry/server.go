@@ -89,6 +89,9 @@ func Serve(rt *remote.Runtime, opts Options) (*Server, error) {
 	if len(stored) > 0 {
 		opts.Logger.Info("objrmi registry: restored bindings; claiming their leases", "bindings", len(stored))
 	}
+	if s.readOnly() {
+		opts.Logger.Warn("objrmi registry: the store is read-only: serving lookup and list; bind, rebind and unbind fail")
+	}
 	s.ref, err = remote.Export[Registry](rt, s, remote.WithID(remote.RegistryID), remote.WithAuthorize(s.authorize))
 	if err != nil {
 		s.Close()
@@ -141,6 +144,9 @@ func (s *Server) bind(ctx context.Context, op Op, name string, obj remote.Ref) e
 	if err := s.allow(ctx, op, name); err != nil {
 		return err
 	}
+	if s.readOnly() {
+		return &storeError{op: string(op), name: name, kind: ErrReadOnly}
+	}
 	if obj.Runtime == [16]byte{} || obj.Endpoint == "" {
 		return fmt.Errorf("%w: %s: other runtimes could not call it (zero, or its runtime has no listener)",
 			ErrBadReference, obj)
@@ -183,7 +189,7 @@ func (s *Server) bind(ctx context.Context, op Op, name string, obj remote.Ref) e
 	if err != nil {
 		s.mu.Unlock()
 		h.Release()
-		return err
+		return s.storeFault(string(op), name, err)
 	}
 	s.watch(name, &binding{ref: obj, handle: h})
 	s.mu.Unlock()
@@ -199,11 +205,14 @@ func (s *Server) Unbind(ctx context.Context, name string) error {
 	if err := s.allow(ctx, OpUnbind, name); err != nil {
 		return err
 	}
+	if s.readOnly() {
+		return &storeError{op: string(OpUnbind), name: name, kind: ErrReadOnly}
+	}
 	s.mu.Lock()
 	_, err := s.opts.Store.Delete(ctx, name)
 	if err != nil && !errors.Is(err, ErrNotBound) {
 		s.mu.Unlock()
-		return err // still bound: the hold and the watch stay
+		return s.storeFault(string(OpUnbind), name, err) // still bound: the hold and the watch stay
 	}
 	b := s.live[name]
 	delete(s.live, name)
@@ -231,7 +240,10 @@ func (s *Server) Lookup(ctx context.Context, name string) (remote.Ref, error) {
 		return remote.Ref{}, notBound(name)
 	}
 	b, err := s.opts.Store.Get(ctx, name)
-	return b.Ref, err
+	if err != nil {
+		return remote.Ref{}, s.storeFault("lookup", name, err)
+	}
+	return b.Ref, nil
 }
 
 // List implements Registry.
@@ -241,7 +253,7 @@ func (s *Server) List(ctx context.Context) ([]string, error) {
 	s.mu.Unlock()
 	all, err := s.opts.Store.List(ctx)
 	if err != nil {
-		return nil, err
+		return nil, s.storeFault("list", "", err)
 	}
 	names := make([]string, 0, len(all))
 	s.mu.Lock()
@@ -300,7 +312,11 @@ func (s *Server) drop(name string, b *binding, why error) {
 	if _, err := s.opts.Store.DeleteIf(context.Background(), name, b.ref); err != nil {
 		// Never hand it out; try the store again at the next Lookup or List.
 		s.stale[name] = b.ref
-		s.opts.Logger.Error("objrmi registry: the store kept a dropped binding; will retry", "name", name, "err", err)
+		if errors.Is(err, ErrReadOnly) {
+			s.opts.Logger.Warn("objrmi registry: the read-only store keeps a dropped binding; it is no longer handed out", "name", name)
+		} else {
+			s.opts.Logger.Error("objrmi registry: the store kept a dropped binding; will retry", "name", name, "err", err)
+		}
 	}
 	s.mu.Unlock()
 	b.handle.Release()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/objrmi/objrmi/internal/testutil"
 	"github.com/objrmi/objrmi/registry"
 )
 
@@ -159,4 +161,34 @@ func TestFileStoreRestartAcrossProcesses(t *testing.T) {
 	assert.Equal(t, "sum 5", runClient(t, d2.url+"/a"))
 	assert.Equal(t, "sum 5", runClient(t, d2.url+"/b"))
 	assert.Contains(t, d2.logs.String(), "restored bindings")
+}
+
+// A registry daemon whose store's directory is read-only still starts,
+// and serves lookups and list; a change fails, saying the store is
+// read-only, and names none of the server's files.
+func TestServeReadOnlyStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	path := filepath.Join(dir, "bindings.json")
+	d := serveRegistry(t, "--store", "file:"+path)
+	startServer(t, d.url, "calc")
+	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, d.cmd.Wait())
+	// Deployed to a read-only directory: no lock file there.
+	require.NoError(t, os.Remove(path+".lock"))
+	testutil.MakeUnwritable(t, dir)
+
+	d2 := serveRegistry(t, "--store", "file:"+path)
+	out, errOut, code := cli(t, "list", d2.url)
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, "calc\n", out)
+	assert.Equal(t, "sum 5", runClient(t, d2.url+"/calc"))
+
+	_, errOut, code = cli(t, "unbind", d2.url+"/calc")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `the store is read-only: unbind "calc" refused`)
+	assert.NotContains(t, errOut, dir)
+	assert.Contains(t, d2.logs.String(), "file store is read-only")
+	out, _, _ = cli(t, "list", d2.url)
+	assert.Equal(t, "calc\n", out, "still bound")
 }

@@ -46,7 +46,7 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
-	st, err := openStore(*store)
+	st, err := openStore(*store, log)
 	if err != nil {
 		return err
 	}
@@ -69,12 +69,12 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func openStore(spec string) (registry.Store, error) {
+func openStore(spec string, log *slog.Logger) (registry.Store, error) {
 	switch {
 	case spec == "memory":
 		return registry.NewMemoryStore(), nil
 	case strings.HasPrefix(spec, "file:") && len(spec) > len("file:"):
-		return registry.OpenFileStore(strings.TrimPrefix(spec, "file:"))
+		return registry.OpenFileStore(strings.TrimPrefix(spec, "file:"), registry.FileOptions{Logger: log})
 	}
 	return nil, fmt.Errorf("--store %q: want \"memory\" or \"file:PATH\": %w", spec, errUsage)
 }
