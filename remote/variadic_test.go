@@ -135,4 +135,5 @@ func TestVariadicDynamicCall(t *testing.T) {
 	_, err = dyn.Call(ctx, "Sum", 10, 1, 2)
 	assert.ErrorIs(t, err, objerr.ErrBadArguments)
 	assert.ErrorIs(t, err, objerr.ErrNotSent)
+	assert.Contains(t, err.Error(), "one list")
 }

@@ -18,6 +18,7 @@ package skeleton
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -138,8 +139,11 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 		in[2+i] = reflect.New(sh.Type).Elem()
 	}
 	if err := codec.DecodeValues(args, m.In, in[2:], env.Refs); err != nil {
-		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{
-			Message: m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()})
+		msg := m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()
+		if s.variadic[m.Index] && errors.Is(err, codec.ErrCount) {
+			msg += " (the variadic arguments travel as one list)"
+		}
+		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{Message: msg})
 	}
 	step = stepMethod
 	var out []reflect.Value
