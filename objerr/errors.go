@@ -118,6 +118,12 @@ var (
 	ErrDeadline    = &sentinel{code: CodeDeadlineExceeded}
 )
 
+// ErrNilContext: a call, a dial or a wait was given a nil
+// context.Context. It is a bug in the caller, reported inside a "not
+// sent" *Error instead of a panic, as net/http's NewRequestWithContext
+// refuses a nil context with an error.
+var ErrNilContext = errors.New("nil context.Context: pass context.Background() or a context with a deadline")
+
 // sentinel matches any *Error of its kind or code.
 type sentinel struct {
 	kind Kind

@@ -110,12 +110,16 @@ func StubOf[T any](rt *Runtime, ref Ref) (T, error) {
 
 // Dial connects to the runtime at endpoint ("host:port", or
 // "tls:host:port" for a runtime that speaks TLS) and returns a T for the
-// object it exports at the well-known id.
+// object it exports at the well-known id. A nil ctx is refused with
+// objerr.ErrNilContext.
 func Dial[T any](ctx context.Context, rt *Runtime, endpoint string, id uint64) (T, error) {
 	var zero T
 	it, err := iface.For[T]()
 	if err != nil {
 		return zero, err
+	}
+	if ctx == nil {
+		return zero, &objerr.Error{Kind: objerr.KindNotSent, Op: "Dial " + it.Name, Err: objerr.ErrNilContext}
 	}
 	ref := WellKnown(endpoint, id, it.Name)
 	c, err := rt.Conn(ctx, &ref)

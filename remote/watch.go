@@ -50,8 +50,12 @@ func (rt *Runtime) Watch(v any) context.Context {
 // gone (objerr.ErrNoSuchObject), with objerr.ErrLeaseLapsed if the owner
 // stays unreachable for a whole lease, or with ctx's error. A stub for an
 // object of rt itself is confirmed if the object is exported; a local
-// object or a stub that is not counted is confirmed at once.
+// object or a stub that is not counted is confirmed at once. A nil ctx
+// is refused with objerr.ErrNilContext.
 func (rt *Runtime) Confirm(ctx context.Context, v any) error {
+	if ctx == nil {
+		return &objerr.Error{Kind: objerr.KindNotSent, Op: "Confirm", Err: objerr.ErrNilContext}
+	}
 	s, ok := stub.From(v)
 	if ok && s.Ref().Runtime == rt.id {
 		return context.Cause(rt.exports.watch(s.Ref().Object))

@@ -4,6 +4,14 @@
 // types, calls the method, and encodes its results or its error. A method
 // that panics fails only that call; the runtime keeps serving.
 //
+// A panic is reported as the method's (objerr.CodePanic) only when it
+// happened inside the method. Reflection cannot panic when the method
+// is called, because New checks each method's parameter and result types
+// against the interface once and variadic methods are called with
+// CallSlice; a panic while decoding the arguments or encoding the
+// results gets the code of that step instead, so that a caller told
+// "method panicked" knows the method ran.
+//
 // The runtime creates skeletons when objects are exported; users rarely
 // touch this package directly.
 package skeleton
@@ -32,6 +40,9 @@ type Skeleton struct {
 	// index: called with the receiver first, they skip the lookup that
 	// calling a bound method value repeats on every call.
 	methods []reflect.Value
+	// variadic marks the methods whose last parameter is ...T: the
+	// decoded []T is passed with CallSlice, as Call would panic on it.
+	variadic []bool
 }
 
 // New builds the skeleton for obj as the remote interface T. Only the
@@ -42,13 +53,49 @@ func New(it *iface.Interface, obj any) (*Skeleton, error) {
 	if !v.IsValid() || !v.Type().Implements(it.Type) {
 		return nil, fmt.Errorf("objrmi: %T does not implement %s", obj, it.Type)
 	}
-	s := &Skeleton{it: it, obj: obj, recv: v, methods: make([]reflect.Value, len(it.Methods))}
+	s := &Skeleton{it: it, obj: obj, recv: v,
+		methods: make([]reflect.Value, len(it.Methods)), variadic: make([]bool, len(it.Methods))}
 	for i, m := range it.Methods {
 		fn, _ := v.Type().MethodByName(m.Name)
+		if err := callable(fn.Type, v.Type(), m); err != nil {
+			return nil, fmt.Errorf("objrmi: %s cannot be served as %s: %w", v.Type(), it.Type, err)
+		}
 		s.methods[i] = fn.Func
+		s.variadic[i] = fn.Type.IsVariadic()
 	}
 	return s, nil
 }
+
+// callable checks once what reflect's Call would otherwise check, and
+// panic over, on every call: that fn (a method expression of recv) takes
+// the receiver, a context and exactly m's parameter types, and returns
+// m's result types and an error. Serve builds its arguments from m's
+// shapes, so after this check a panic during the call can only come from
+// the method itself.
+func callable(fn, recv reflect.Type, m *iface.Method) error {
+	if fn == nil || fn.NumIn() != 2+len(m.In) || fn.NumOut() != len(m.Out)+1 {
+		return fmt.Errorf("method %s does not match %s", m.Name, m.Sig)
+	}
+	if fn.In(0) != recv || fn.In(1) != ctxType || fn.Out(len(m.Out)) != errType {
+		return fmt.Errorf("method %s does not match %s", m.Name, m.Sig)
+	}
+	for i, sh := range m.In {
+		if fn.In(2+i) != sh.Type {
+			return fmt.Errorf("method %s: parameter %d is %s, the interface says %s", m.Name, i+1, fn.In(2+i), sh.Type)
+		}
+	}
+	for i, sh := range m.Out {
+		if fn.Out(i) != sh.Type {
+			return fmt.Errorf("method %s: result %d is %s, the interface says %s", m.Name, i, fn.Out(i), sh.Type)
+		}
+	}
+	return nil
+}
+
+var (
+	ctxType = reflect.TypeFor[context.Context]()
+	errType = reflect.TypeFor[error]()
+)
 
 // Object is the served object.
 func (s *Skeleton) Object() any { return s.obj }
@@ -75,9 +122,12 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 	if m == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchMethod, s.noMethod(h))
 	}
+	// step says where a panic happened, so that only a panic inside the
+	// method is reported as the method's.
+	step := stepDecode
 	defer func() {
 		if r := recover(); r != nil {
-			reply = panicReply(h.ID, m, r, env.Logger)
+			reply = panicReply(h.ID, m, step, r, env.Logger)
 		}
 	}()
 	in := make([]reflect.Value, 2+len(m.In))
@@ -89,10 +139,20 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 		in[2+i] = reflect.New(sh.Type).Elem()
 	}
 	if err := codec.DecodeValues(args, m.In, in[2:], env.Refs); err != nil {
-		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{
-			Message: m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()})
+		msg := m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()
+		if s.variadic[m.Index] && errors.Is(err, codec.ErrCount) {
+			msg += " (the variadic arguments travel as one list)"
+		}
+		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{Message: msg})
 	}
-	out := s.methods[m.Index].Call(in)
+	step = stepMethod
+	var out []reflect.Value
+	if s.variadic[m.Index] {
+		out = s.methods[m.Index].CallSlice(in) // the last argument is the []T itself
+	} else {
+		out = s.methods[m.Index].Call(in)
+	}
+	step = stepResults
 	if err, _ := out[len(out)-1].Interface().(error); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			// The method gave up because the call ran out of time: a
@@ -115,6 +175,15 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 	}
 	return b
 }
+
+// step is where Serve is in a call, for reporting a panic truthfully.
+type step uint8
+
+const (
+	stepDecode  step = iota // before the method: it did not run
+	stepMethod              // inside the method
+	stepResults             // after it: its error or results were being sent
+)
 
 // Method is the method h calls, or nil if this interface has none such.
 func (s *Skeleton) Method(h *wire.CallHeader) *iface.Method {
@@ -140,8 +209,18 @@ func (s *Skeleton) noMethod(h *wire.CallHeader) *wire.ErrorBody {
 }
 
 // panicReply logs a panic with its stack and turns it into the caller's
-// error.
-func panicReply(id uint64, m *iface.Method, r any, log *slog.Logger) *wire.Buffer {
-	log.Error("objrmi: method panicked", "method", m.Op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-	return wire.ErrorReply(id, objerr.CodePanic, &wire.ErrorBody{Type: fmt.Sprintf("%T", r), Message: fmt.Sprintf("%s panicked: %v", m.Op, r)})
+// error, with the code of the step that panicked: a panic before the
+// method ran is a refusal of the arguments (the caller sees "not sent"),
+// one inside it is the method's, and one after it is a failure to send
+// its results (the method ran).
+func panicReply(id uint64, m *iface.Method, at step, r any, log *slog.Logger) *wire.Buffer {
+	code, what := objerr.CodePanic, m.Op+" panicked"
+	switch at {
+	case stepDecode:
+		code, what = objerr.CodeBadArguments, m.Op+": decoding the arguments panicked"
+	case stepResults:
+		code, what = objerr.CodeEncoding, m.Op+" returned, but sending its results panicked"
+	}
+	log.Error("objrmi: "+what, "method", m.Op, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	return wire.ErrorReply(id, code, &wire.ErrorBody{Type: fmt.Sprintf("%T", r), Message: fmt.Sprintf("%s: %v", what, r)})
 }

@@ -33,7 +33,10 @@ func (dy *Dynamic) Ref() wire.Ref { return dy.s.ref }
 func (dy *Dynamic) objrmiStub() *Stub { return dy.s }
 
 // Call invokes method with args and returns its results, without the
-// final error, which comes back as err.
+// final error, which comes back as err. The server decodes args into its
+// parameter types, so a variadic method takes its variadic part as one
+// slice, as the wire carries it: Call(ctx, "Sum", base, []int64{1, 2}).
+// A nil ctx fails the call, not sent, with objerr.ErrNilContext.
 func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any, error) {
 	if err := dy.s.released(); err != nil {
 		return nil, err

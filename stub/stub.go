@@ -112,6 +112,7 @@ func From(v any) (*Stub, bool) {
 
 // Invoke calls method number index (in the interface's sorted method
 // order) with args, decoding the results into the pointers in results.
+// A nil ctx fails the call, not sent, with objerr.ErrNilContext.
 func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any) error {
 	m := s.it.Methods[index]
 	err := s.released()
@@ -151,6 +152,9 @@ func annotate(err error, m *iface.Method) error {
 // call is one round trip: encode, send, wait, decode.
 func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name string,
 	encode func(*wire.Encoder) error, decode func(*wire.Decoder) error) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if err := ctx.Err(); err != nil {
 		return transport.ContextError(objerr.KindNotSent, ctx)
 	}
@@ -203,6 +207,10 @@ func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name stri
 	}
 	return nil
 }
+
+// errNilContext refuses a call given a nil context. It is shared, and
+// never mutated (see annotate).
+var errNilContext = &objerr.Error{Kind: objerr.KindNotSent, Err: objerr.ErrNilContext}
 
 // remoteError rebuilds the server's error. Refusals (the method never
 // ran) are "not sent"; errors and panics of the method are "remote".
