@@ -43,6 +43,7 @@ type fileBinding struct {
 	Endpoint string    `json:"endpoint"`
 	Object   uint64    `json:"object"`
 	Iface    string    `json:"interface"`
+	Key      uint64    `json:"key,omitempty"`
 	Bound    time.Time `json:"bound"`
 }
 
@@ -83,7 +84,7 @@ func OpenFileStore(path string) (_ *FileStore, err error) {
 			return nil, fmt.Errorf("objrmi registry: file store %s: %w", path, err)
 		}
 		s.mem.m[b.Name] = Binding{Name: b.Name, Bound: b.Bound,
-			Ref: remote.Ref{Runtime: b.Runtime, Endpoint: b.Endpoint, Object: b.Object, Iface: b.Iface}}
+			Ref: remote.Ref{Runtime: b.Runtime, Endpoint: b.Endpoint, Object: b.Object, Iface: b.Iface, Key: b.Key}}
 	}
 	return s, nil
 }
@@ -162,7 +163,7 @@ func (s *FileStore) save() error {
 	f := fileFormat{Version: fileVersion, Bindings: make([]fileBinding, 0, len(all))}
 	for _, b := range all {
 		f.Bindings = append(f.Bindings, fileBinding{Name: b.Name, Runtime: b.Ref.Runtime,
-			Endpoint: b.Ref.Endpoint, Object: b.Ref.Object, Iface: b.Ref.Iface, Bound: b.Bound})
+			Endpoint: b.Ref.Endpoint, Object: b.Ref.Object, Iface: b.Ref.Iface, Key: b.Ref.Key, Bound: b.Bound})
 	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {

@@ -10,6 +10,7 @@ package skeleton
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -88,7 +89,11 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 		in[2+i] = reflect.New(sh.Type).Elem()
 	}
 	if err := codec.DecodeValues(args, m.In, in[2:], env.Refs); err != nil {
-		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{
+		code := objerr.CodeBadArguments
+		if errors.Is(err, objerr.ErrLimit) {
+			code = objerr.CodeLimit // the arguments were fine, but too much for this runtime
+		}
+		return wire.ErrorReply(h.ID, code, &wire.ErrorBody{
 			Message: m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()})
 	}
 	out := s.methods[m.Index].Call(in)
