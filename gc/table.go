@@ -62,7 +62,7 @@ type Table struct {
 type object struct {
 	collectable bool
 	key         uint64 // proves a claim by one who was not sent the object; 0: any claim goes
-	referenced  bool // has had a holder or pin since it was last unreferenced
+	referenced  bool   // has had a holder or pin since it was last unreferenced
 	holders     map[uuid.UUID]struct{}
 	pins        map[uuid.UUID]pin // by receiver
 	lastPin     uint64            // numbers this object's pins
