@@ -89,11 +89,13 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 		in[2+i] = reflect.New(sh.Type).Elem()
 	}
 	if err := codec.DecodeValues(args, m.In, in[2:], env.Refs); err != nil {
-		code := objerr.CodeBadArguments
 		if errors.Is(err, objerr.ErrLimit) {
-			code = objerr.CodeLimit // the arguments were fine, but too much for this runtime
+			// The arguments were well formed, but more than this runtime
+			// takes from one peer.
+			return wire.ErrorReply(h.ID, objerr.CodeLimit, &wire.ErrorBody{
+				Message: m.Op + ": arguments refused: " + err.Error()})
 		}
-		return wire.ErrorReply(h.ID, code, &wire.ErrorBody{
+		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{
 			Message: m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()})
 	}
 	out := s.methods[m.Index].Call(in)
