@@ -121,9 +121,10 @@ type Options struct {
 	// that one peer can make this runtime hold, by sending them in calls
 	// or results; MaxRefs bounds those held in all. A message that would
 	// pass either fails to decode with objerr.ErrLimit (a call is refused
-	// with CodeLimit, not run); the references it decoded before the
-	// breach are released when Go collects their stubs. Defaults 16,384
-	// and 262,144.
+	// with CodeLimit, not run; a reply fails its call as "outcome
+	// unknown", wrapping objerr.ErrLimit); the references it decoded
+	// before the breach are released when Go collects their stubs.
+	// Defaults 16,384 and 262,144.
 	MaxRefsPerPeer, MaxRefs int
 	// MaxOwnersPerPeer bounds the distinct owner runtimes that one peer
 	// can make this runtime hold references of (each costs an owner
