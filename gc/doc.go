@@ -9,6 +9,19 @@
 // pair remembers the last one applied, so a dirty that arrives after a
 // later clean never brings the reference back.
 //
+// Each life of a holder's record has an epoch, sent back with every
+// renewal: a renewal with an old epoch (the holder missed the grant that
+// began the current life, because it gave up on a dirty that arrived
+// after its lease lapsed) is not Known, so the holder claims all it
+// holds again and is counted again.
+//
+// A claim needs proof that the holder was given the object: it holds it
+// already, the owner sent it to that holder (a pin), or the claim carries
+// the object's random key, which only references carry. A guessed object
+// number earns a refusal that reads the same whether it exists or not. A
+// strong clean keeps one number per holder (a floor below which its
+// dirties are stale), not one tombstone per object it lists.
+//
 // An object whose last holder leaves (a clean, a lapsed lease, or the end
 // of an in-transit pin) is reported once as unreferenced. A collectable
 // object is forgotten at that moment: later pins and dirties for it fail,

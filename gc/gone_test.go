@@ -15,8 +15,8 @@ import (
 func TestRenewalReportsForgottenObjects(t *testing.T) {
 	tab := gc.NewTable(gc.Config{Lease: time.Minute, Transit: time.Minute})
 	h := uuid.New()
-	tab.Track(1025, false)
-	tab.Track(1026, false)
+	tab.Track(1025, false, 0)
+	tab.Track(1026, false, 0)
 	tab.Dirty(h, gc.Dirty{Seq: 1, Objects: []uint64{1025, 1026}})
 	tab.Forget(1025)
 	g := tab.Dirty(h, gc.Dirty{Seq: 2})

@@ -3,6 +3,8 @@ package gc
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Service is the remote interface of the DGC object that every runtime
@@ -15,6 +17,12 @@ type Service interface {
 	Dirty(ctx context.Context, req Dirty) (Grant, error)
 	// Clean records that the caller no longer holds objs.
 	Clean(ctx context.Context, req Clean) error
+	// Received tells the runtime that sent the caller references to a
+	// third runtime's objects that the caller's own claim on them has
+	// been granted (or refused) by their owner, so the sender's
+	// in-transit pins for the caller can end now rather than at the
+	// transit timeout. Only the pins made for the caller end.
+	Received(ctx context.Context, req Received) error
 	// Inspect reports who holds obj, for tools (objregistry lookup). An
 	// object at a well-known id is not counted and has no holders.
 	Inspect(ctx context.Context, obj uint64) (Object, error)
@@ -22,8 +30,15 @@ type Service interface {
 
 // Dirty is a holder's "I hold these" message.
 type Dirty struct {
-	Seq     uint64
+	Seq uint64
+	// Epoch is the epoch of the last grant the holder heard from this
+	// owner, 0 if none: a grant it missed made the owner start a new one.
+	Epoch   uint64
 	Objects []uint64
+	// Keys, parallel to Objects, are the keys the references carried:
+	// the proof that lets a runtime the owner never sent an object to
+	// (a third-party hand-off) claim it.
+	Keys []uint64
 	// Pins, parallel to Objects, claims the in-transit pin that came with
 	// each reference (0 for none).
 	Pins []uint64
@@ -49,6 +64,11 @@ type Grant struct {
 	// or this is the caller's first dirty. A holder that renews and hears
 	// Known=false must dirty all it holds again.
 	Known bool
+	// Epoch names the owner's current record of the caller; the next
+	// Dirty carries it. A renewal with another epoch is not Known: the
+	// caller missed a grant (it gave up on a dirty that then arrived),
+	// and its references must be claimed again.
+	Epoch uint64
 	// Missing are the objects of the request that are no longer exported,
 	// in request order, then the objects the caller held that have been
 	// unexported since its last dirty, each with the reason.
@@ -59,4 +79,24 @@ type Grant struct {
 type Missing struct {
 	Object uint64
 	Reason string
+	// unproven: the object is not tracked and the caller is not known to
+	// have had it, so only the key it presented can earn it a reason.
+	unproven bool
+}
+
+// Unproven reports that the owner's runtime must check the claim's key
+// before saying why obj is missing (or refuse it with RefusedReason).
+func (m Missing) Unproven() bool { return m.unproven }
+
+// Received lists references that a receiver now holds by its own claim.
+type Received struct {
+	Refs []Passed
+}
+
+// Passed names one reference passed on: the owner runtime and object,
+// and the number of the sender's pin that the copy came with.
+type Passed struct {
+	Owner  uuid.UUID
+	Object uint64
+	Pin    uint64
 }

@@ -53,6 +53,7 @@ type Table struct {
 	mu      sync.Mutex
 	objects map[uint64]*object
 	holders map[uuid.UUID]*holder
+	epoch   uint64 // the last holder epoch given out
 	// pinned are the objects that may have pins, so the checker need not
 	// scan every export; Expire drops those whose pins are gone.
 	pinned map[uint64]*object
@@ -60,7 +61,8 @@ type Table struct {
 
 type object struct {
 	collectable bool
-	referenced  bool // has had a holder or pin since it was last unreferenced
+	key         uint64 // proves a claim by one who was not sent the object; 0: any claim goes
+	referenced  bool   // has had a holder or pin since it was last unreferenced
 	holders     map[uuid.UUID]struct{}
 	pins        map[uuid.UUID]pin // by receiver
 	lastPin     uint64            // numbers this object's pins
@@ -75,15 +77,21 @@ type pin struct {
 
 type holder struct {
 	expires time.Time
-	lapsed  bool              // its lease ended; it holds nothing until it dirties again
-	held    map[uint64]uint64 // object -> seq of the dirty that added it
-	tombs   map[uint64]tomb   // object -> strong clean, remembered for one lease
-	gone    []uint64          // held objects forgotten since its last dirty
-}
-
-type tomb struct {
-	seq   uint64
-	until time.Time
+	lapsed  bool // its lease ended; it holds nothing until it dirties again
+	// epoch names this life of the record: a new one each time it is
+	// created or revived from lapsed. A holder that renews with another
+	// epoch missed the grant that started this one, so it is not Known.
+	epoch uint64
+	held  map[uint64]uint64 // object -> seq of the dirty that added it
+	// floor is the highest sequence number of a strong clean, kept until
+	// floorUntil (one lease): a dirty numbered at or below it was given up
+	// by the holder before the clean was sent (a holder sends one message
+	// at a time per owner, and numbers a clean before the dirty that
+	// follows it), so its claims are stale and are not applied. One
+	// number per holder, however many objects the cleans named.
+	floor      uint64
+	floorUntil time.Time
+	gone       []uint64 // held objects forgotten since its last dirty
 }
 
 // NewTable returns an empty table.
@@ -96,15 +104,18 @@ func (t *Table) Lease() time.Duration { return t.cfg.Lease }
 
 // Track starts reference counting for obj, or changes whether it is
 // collectable. A collectable object is forgotten when it becomes
-// unreferenced.
-func (t *Table) Track(obj uint64, collectable bool) {
+// unreferenced. key is the secret that references to obj carry: a
+// runtime that neither holds obj nor was sent it (a pin) may claim it
+// only with the key. Key 0 lets anyone claim it; the runtime always uses
+// a random one.
+func (t *Table) Track(obj uint64, collectable bool, key uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if o := t.objects[obj]; o != nil {
 		o.collectable = collectable
 		return
 	}
-	t.objects[obj] = &object{collectable: collectable, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]pin)}
+	t.objects[obj] = &object{collectable: collectable, key: key, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]pin)}
 }
 
 // Forget stops tracking obj, because it was unexported. Its holders'
@@ -147,33 +158,51 @@ func (t *Table) Pin(obj uint64, to uuid.UUID) (uint64, bool) {
 
 // Dirty applies a holder's dirty: it renews the holder's lease and adds
 // the holder to each object of d that is tracked, unless a later clean of
-// the same holder already got there. The objects it does not track come
-// back in Missing, without a reason: the caller knows why, and must not
-// be asked while the table is locked.
+// the same holder already got there. A claim is honoured only with proof
+// that the holder was given the object: it holds it already, the owner
+// sent it (a pin), or the claim carries the object's key. The objects it
+// does not track come back in Missing without a reason (the caller knows
+// why, and must not be asked while the table is locked), marked
+// Unproven unless the holder is known to have had them; refused claims
+// come back with RefusedReason, the same whether the object exists or not.
 func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := time.Now()
 	h := t.holders[from]
 	if h == nil {
-		h = &holder{held: make(map[uint64]uint64), tombs: make(map[uint64]tomb), lapsed: true}
+		h = &holder{held: make(map[uint64]uint64), lapsed: true}
 		t.holders[from] = h
 	}
+	if h.lapsed {
+		// A new life: whoever renews with the previous epoch did not hear
+		// this grant, and must claim all it holds again.
+		t.epoch++
+		h.epoch = t.epoch
+	}
 	// A holder whose lease lapsed lost its references even if its record
-	// lives on for its tombs: it must claim them again.
-	g := Grant{Lease: t.cfg.Lease, Known: !h.lapsed}
+	// lives on for its floor: it must claim them again. So must a holder
+	// that missed the grant that began this life of its record.
+	g := Grant{Lease: t.cfg.Lease, Known: !h.lapsed && d.Epoch == h.epoch, Epoch: h.epoch}
 	h.expires, h.lapsed = now.Add(t.cfg.Lease), false
+	stale := d.Seq <= h.floor
 	for i, obj := range d.Objects {
 		o := t.objects[obj]
+		_, had := h.held[obj]
 		if o == nil {
-			g.Missing = append(g.Missing, Missing{Object: obj})
+			g.Missing = append(g.Missing, Missing{Object: obj, unproven: !had && !stale})
+			continue
+		}
+		_, pinned := o.pins[from]
+		keyed := o.key == 0 || i < len(d.Keys) && d.Keys[i] == o.key
+		if !had && !pinned && !keyed {
+			g.Missing = append(g.Missing, Missing{Object: obj, Reason: RefusedReason(obj)})
 			continue
 		}
 		o.claim(from, d.Pins, i)
-		if h.after(obj, d.Seq) {
+		if stale || h.after(obj, d.Seq) {
 			continue // a later message of this holder was applied first
 		}
-		delete(h.tombs, obj)
 		h.held[obj] = d.Seq
 		o.holders[from] = struct{}{}
 		o.referenced = true
@@ -185,20 +214,23 @@ func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 	return g
 }
 
+// RefusedReason is what a claim without proof is told: the same words
+// whether or not the object exists, so guessing numbers teaches nothing.
+func RefusedReason(obj uint64) string {
+	return fmt.Sprintf("object %d is not exported by this runtime, or this reference to it is not valid", obj)
+}
+
 // after reports whether h has applied a message for obj with a sequence
 // number at or past seq.
 func (h *holder) after(obj, seq uint64) bool {
-	if s, ok := h.held[obj]; ok && s >= seq {
-		return true
-	}
-	if tb, ok := h.tombs[obj]; ok && tb.seq >= seq {
-		return true
-	}
-	return false
+	s, ok := h.held[obj]
+	return ok && s >= seq
 }
 
 // Clean applies a holder's clean and returns the objects it left
-// unreferenced.
+// unreferenced. A strong clean raises the holder's floor, so that a dirty
+// it gave up before the clean can no longer add anything; that costs one
+// number per holder, kept for one lease, whatever the clean lists.
 func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -207,8 +239,12 @@ func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
 	if h == nil && c.Strong {
 		// The holder's lease lapsed, but its failed dirty may still come:
 		// remember the clean for one lease.
-		h = &holder{expires: now, lapsed: true, held: make(map[uint64]uint64), tombs: make(map[uint64]tomb)}
+		h = &holder{expires: now, lapsed: true, held: make(map[uint64]uint64)}
 		t.holders[from] = h
+	}
+	if h != nil && c.Strong {
+		h.floor = max(h.floor, c.Seq)
+		h.floorUntil = now.Add(t.cfg.Lease)
 	}
 	var events []Event
 	for i, obj := range c.Objects {
@@ -218,9 +254,6 @@ func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
 		}
 		if h != nil && !h.after(obj, c.Seq) {
 			delete(h.held, obj)
-			if c.Strong {
-				h.tombs[obj] = tomb{seq: c.Seq, until: now.Add(t.cfg.Lease)}
-			}
 			if o != nil {
 				delete(o.holders, from)
 			}
@@ -261,13 +294,8 @@ func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
 	defer t.mu.Unlock()
 	now := time.Now()
 	for id, h := range t.holders {
-		for obj, tb := range h.tombs {
-			if now.After(tb.until) {
-				delete(h.tombs, obj)
-			}
-		}
 		if h.lapsed || !now.After(h.expires) {
-			if h.lapsed && len(h.tombs) == 0 {
+			if h.lapsed && now.After(h.floorUntil) {
 				delete(t.holders, id)
 			}
 			continue
@@ -283,7 +311,7 @@ func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
 				events = t.settle(obj, o, Lapsed, events)
 			}
 		}
-		if len(h.tombs) == 0 {
+		if now.After(h.floorUntil) {
 			delete(t.holders, id)
 		}
 	}

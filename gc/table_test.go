@@ -11,7 +11,7 @@ import (
 
 func TestLateDirtyNeverResurrects(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
-	tb.Track(7, true)
+	tb.Track(7, true, 0)
 	a := uuid.New()
 	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
 	// The clean (seq 3) overtakes a retried dirty (seq 2).
@@ -20,7 +20,7 @@ func TestLateDirtyNeverResurrects(t *testing.T) {
 	g := tb.Dirty(a, Dirty{Seq: 2, Objects: []uint64{7}})
 	assert.Equal(t, []Missing{{Object: 7}}, g.Missing, "collected objects stay collected")
 
-	tb.Track(8, false)
+	tb.Track(8, false, 0)
 	tb.Dirty(a, Dirty{Seq: 4, Objects: []uint64{8}})
 	tb.Clean(a, Clean{Seq: 6, Objects: []uint64{8}, Strong: true})
 	tb.Dirty(a, Dirty{Seq: 5, Objects: []uint64{8}})
@@ -31,7 +31,7 @@ func TestLateDirtyNeverResurrects(t *testing.T) {
 
 func TestLateCleanNeverDropsANewerDirty(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
-	tb.Track(7, true)
+	tb.Track(7, true, 0)
 	a := uuid.New()
 	tb.Dirty(a, Dirty{Seq: 5, Objects: []uint64{7}})
 	assert.Empty(t, tb.Clean(a, Clean{Seq: 4, Objects: []uint64{7}}))
@@ -41,7 +41,7 @@ func TestLateCleanNeverDropsANewerDirty(t *testing.T) {
 
 func TestUnreferencedOnceWhenTheLastHolderLeaves(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
-	tb.Track(7, false)
+	tb.Track(7, false, 0)
 	a, b := uuid.New(), uuid.New()
 	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
 	tb.Dirty(b, Dirty{Seq: 1, Objects: []uint64{7}})
@@ -54,11 +54,11 @@ func TestUnreferencedOnceWhenTheLastHolderLeaves(t *testing.T) {
 
 func TestLeasesLapse(t *testing.T) {
 	tb := NewTable(Config{Lease: 20 * time.Millisecond, Transit: time.Hour})
-	tb.Track(7, true)
+	tb.Track(7, true, 0)
 	a := uuid.New()
 	g := tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
 	assert.False(t, g.Known)
-	assert.True(t, tb.Dirty(a, Dirty{Seq: 2}).Known, "a renewal of a live lease")
+	assert.True(t, tb.Dirty(a, Dirty{Seq: 2, Epoch: g.Epoch}).Known, "a renewal of a live lease")
 	ev, lapsed := tb.Expire()
 	assert.Empty(t, ev)
 	assert.Empty(t, lapsed)
@@ -71,7 +71,7 @@ func TestLeasesLapse(t *testing.T) {
 
 func TestPinsHoldUntilTheReceiverClaims(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: 30 * time.Millisecond})
-	tb.Track(7, true)
+	tb.Track(7, true, 0)
 	a, b := uuid.New(), uuid.New()
 	pa, ok := tb.Pin(7, a)
 	require.True(t, ok)
@@ -88,7 +88,7 @@ func TestPinsHoldUntilTheReceiverClaims(t *testing.T) {
 
 func TestForget(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
-	tb.Track(7, false)
+	tb.Track(7, false, 0)
 	a := uuid.New()
 	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7}})
 	tb.Forget(7)
@@ -101,8 +101,8 @@ func TestForget(t *testing.T) {
 // kept its record for a strong clean's tombstone.
 func TestLapsedHolderWithTombsMustClaimAgain(t *testing.T) {
 	tb := NewTable(Config{Lease: 20 * time.Millisecond, Transit: time.Hour})
-	tb.Track(7, false)
-	tb.Track(8, false)
+	tb.Track(7, false, 0)
+	tb.Track(8, false, 0)
 	a := uuid.New()
 	tb.Dirty(a, Dirty{Seq: 1, Objects: []uint64{7, 8}})
 	tb.Clean(a, Clean{Seq: 2, Objects: []uint64{8}, Strong: true})
@@ -123,7 +123,7 @@ func TestLapsedHolderWithTombsMustClaimAgain(t *testing.T) {
 // a second message still on its way keeps the object alive.
 func TestDirtyClaimsOnlyItsOwnPin(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: 30 * time.Millisecond})
-	tb.Track(7, true)
+	tb.Track(7, true, 0)
 	r := uuid.New()
 	first, _ := tb.Pin(7, r)
 	second, _ := tb.Pin(7, r)
@@ -137,7 +137,7 @@ func TestDirtyClaimsOnlyItsOwnPin(t *testing.T) {
 // the owner's pin with its clean: no wait for the transit window.
 func TestCleanReleasesAnUnclaimedPin(t *testing.T) {
 	tb := NewTable(Config{Lease: time.Hour, Transit: time.Hour})
-	tb.Track(7, true)
+	tb.Track(7, true, 0)
 	r := uuid.New()
 	p, _ := tb.Pin(7, r)
 	assert.Empty(t, tb.Clean(r, Clean{Seq: 1, Objects: []uint64{7}, Pins: []uint64{p + 1}}), "not its pin")

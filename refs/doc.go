@@ -2,8 +2,10 @@
 // collection: the references this runtime holds on other runtimes'
 // objects, counted by the stubs that use them.
 //
-// Each owner runtime gets one goroutine. It tells the owner "dirty" for
-// references this runtime has just received, batched, and "clean" for
+// No owner has a goroutine of its own: a scheduler and a small pool of
+// workers (sched.go) run each owner's rounds. A round tells the owner
+// "dirty" for references this runtime has just received, batched, and
+// "clean" for
 // references whose last stub was released, batched too, and it renews
 // this runtime's lease on the owner at half its length: one message per
 // owner, however many of its objects are held. A dirty that fails is
@@ -13,6 +15,11 @@
 //
 // A stub counts once from creation until it is released, explicitly or by
 // Go's garbage collector. A reference this runtime sends to a third
-// runtime is pinned for a transit window, so that it stays held while the
-// receiver's own dirty is on its way to the owner.
+// runtime is pinned for that receiver, so that it stays held while the
+// receiver's own dirty is on its way to the owner; the receiver says so
+// (Received) once the owner has answered it, which ends the pin, and the
+// transit window only ends the pins of receivers that never do.
+//
+// What a peer can make this runtime hold is bounded: references and owner
+// runtimes it introduced, and in all (Config.MaxRefsPerPeer and the rest).
 package refs

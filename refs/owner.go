@@ -6,19 +6,25 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/objerr"
 )
 
 // owner is everything this runtime holds from one owner runtime, and the
-// goroutine that talks to that owner's DGC. The fields below Owner are
-// guarded by Table.mu; the goroutine only touches them under it.
+// task that talks to that owner's DGC (run by the table's workers, one
+// round at a time). The fields below Owner are guarded by Table.mu; a
+// round only touches them under it.
 type owner struct {
 	Owner
+	slot
 	t       *Table
 	entries map[uint64]*entry
-	kick    chan struct{}
+	by      uuid.UUID     // the peer that introduced it, counted in byPeer
+	gone    bool          // removed from the table: its round must not reschedule it
 	lease   time.Duration // last granted; 0 until the first grant
+	epoch   uint64        // of the last grant, sent back with each dirty
 	since   time.Time     // when this runtime first held anything of the owner
 	until   time.Time     // when the owner drops us unless a dirty reaches it
 	renewAt time.Time
@@ -33,19 +39,12 @@ type pendingClean struct {
 	attempts int
 }
 
-// wake asks the goroutine to look at the entries again.
-func (o *owner) wake() {
-	select {
-	case o.kick <- struct{}{}:
-	default:
-	}
-}
-
 // round is the work one pass of the loop found to do.
 type round struct {
 	to     Owner // as of planning: Hold may learn the endpoint meanwhile
 	dirty  []uint64
 	pins   []uint64 // parallel to dirty
+	keys   []uint64 // parallel to dirty
 	renew  bool
 	cleans []pendingClean
 	wakeAt time.Time
@@ -55,28 +54,30 @@ type round struct {
 	timeout time.Duration
 }
 
-func (o *owner) loop() {
+// run is one round: back off after a failure, else plan, exchange and
+// schedule the next round.
+func (o *owner) run() {
 	t := o.t
-	defer t.wg.Done()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		select {
-		case <-o.kick:
-		case <-timer.C:
-		case <-t.ctx.Done():
-			return
-		}
-		if wait := o.retryWait(); wait > 0 {
-			timer.Reset(wait) // a failed message backs off; new work waits with it
-			continue
-		}
-		r := o.plan(time.Now())
-		if r.done {
-			return
-		}
-		o.exchange(r)
-		timer.Reset(o.nextWake(r.wakeAt))
+	t.mu.Lock()
+	if o.gone {
+		t.mu.Unlock()
+		return
+	}
+	if time.Now().Before(o.retryAt) {
+		t.wakeAt(o, o.retryAt) // a failed message backs off; new work waits with it
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	r := o.plan(time.Now())
+	if r.done {
+		return
+	}
+	o.exchange(r)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !o.gone {
+		t.wakeAt(o, o.nextAt(r.wakeAt))
 	}
 }
 
@@ -96,6 +97,8 @@ func (o *owner) plan(now time.Time) round {
 				e.lose(fmt.Errorf("%w: %s", objerr.ErrReleased, e.ref))
 			}
 			e.settle()
+			t.answered(e) // its senders need not keep it for this runtime
+			t.count(e.by, -1, 0)
 			switch {
 			case e.state == held, e.state == fresh && e.pin != 0:
 				// A reference let go before its dirty was sent still
@@ -108,12 +111,13 @@ func (o *owner) plan(now time.Time) round {
 			delete(o.entries, obj)
 			continue
 		}
-		if e.stubs == 0 && (r.wakeAt.IsZero() || e.pinUntil.Before(r.wakeAt)) {
-			r.wakeAt = e.pinUntil
+		if end := e.pinEnd(); e.stubs == 0 && (r.wakeAt.IsZero() || end.Before(r.wakeAt)) {
+			r.wakeAt = end
 		}
 		if e.state == fresh || e.state == unsure {
 			r.dirty = append(r.dirty, obj)
 			r.pins = append(r.pins, e.pin)
+			r.keys = append(r.keys, e.ref.Key)
 		}
 		owed = owed || e.state != missing
 	}
@@ -135,22 +139,30 @@ func (o *owner) plan(now time.Time) round {
 	}
 	if len(o.entries) == 0 && len(r.cleans) == 0 {
 		delete(t.owners, o.Runtime)
+		o.gone = true
+		t.unschedule(o)
+		t.count(o.by, 0, -1)
 		r.done = true
 	}
 	return r
 }
 
-func (o *owner) retryWait() time.Duration {
-	o.t.mu.Lock()
-	defer o.t.mu.Unlock()
-	return time.Until(o.retryAt)
-}
-
 // nextWake is the time until the earliest of a pin's end, the renewal and
-// a retry.
+// a retry; an hour if only a kick can bring work.
 func (o *owner) nextWake(pin time.Time) time.Duration {
 	o.t.mu.Lock()
 	defer o.t.mu.Unlock()
+	at := o.nextAt(pin)
+	if at.IsZero() {
+		return time.Hour
+	}
+	return max(time.Until(at), time.Millisecond)
+}
+
+// nextAt is when the next round is due: the earliest of a pin's end, the
+// renewal and a retry, or zero if only a kick can bring work. t.mu is
+// held.
+func (o *owner) nextAt(pin time.Time) time.Time {
 	next := pin
 	consider := func(at time.Time) {
 		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
@@ -161,10 +173,7 @@ func (o *owner) nextWake(pin time.Time) time.Duration {
 		consider(o.renewAt)
 	}
 	consider(o.retryAt)
-	if next.IsZero() {
-		return time.Hour // only a kick can bring work
-	}
-	return max(time.Until(next), time.Millisecond)
+	return next
 }
 
 // exchange sends the round's messages, one at a time, and records the
@@ -173,7 +182,7 @@ func (o *owner) exchange(r round) {
 	t := o.t
 	failed := false
 	if len(r.dirty) > 0 || r.renew {
-		failed = !o.dirty(r.to, r.dirty, r.pins, r.timeout)
+		failed = !o.dirty(r.to, r.dirty, r.pins, r.keys, r.timeout)
 	}
 	for i, pc := range r.cleans {
 		ctx, cancel := context.WithTimeout(t.ctx, t.cfg.CallTimeout)
@@ -238,10 +247,13 @@ func (o *owner) lapsed(last error) {
 
 // dirty sends one dirty (a renewal if objs is empty) and reports whether
 // it was answered.
-func (o *owner) dirty(to Owner, objs, pins []uint64, timeout time.Duration) bool {
+func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration) bool {
 	t := o.t
+	t.mu.Lock()
+	epoch := o.epoch
+	t.mu.Unlock()
 	ctx, cancel := context.WithTimeout(t.ctx, timeout)
-	g, err := t.send.Dirty(ctx, to, gc.Dirty{Seq: t.seq.Add(1), Objects: objs, Pins: pins})
+	g, err := t.send.Dirty(ctx, to, gc.Dirty{Seq: t.seq.Add(1), Epoch: epoch, Objects: objs, Pins: pins, Keys: keys})
 	cancel()
 	now := time.Now()
 	t.mu.Lock()
@@ -252,6 +264,7 @@ func (o *owner) dirty(to Owner, objs, pins []uint64, timeout time.Duration) bool
 			for _, e := range o.entries {
 				e.state = missing
 				e.markLost(err)
+				t.answered(e)
 			}
 			return false
 		}
@@ -272,15 +285,17 @@ func (o *owner) dirty(to Owner, objs, pins []uint64, timeout time.Duration) bool
 		e.recovered()
 	}
 	if !g.Known {
-		// The owner had no lease for us (it lapsed, or this is the
-		// first dirty): everything held must be claimed again.
+		// The owner had no lease for us (it lapsed, this is the first
+		// dirty, or we missed the grant that began its record of us):
+		// everything held must be claimed again.
 		for _, e := range o.entries {
 			if e.state == held {
 				e.state = fresh
-				o.wake()
+				t.wake(o)
 			}
 		}
 	}
+	o.epoch = g.Epoch
 	for _, obj := range objs {
 		if e := o.entries[obj]; e != nil {
 			e.state = held
@@ -294,6 +309,12 @@ func (o *owner) dirty(to Owner, objs, pins []uint64, timeout time.Duration) bool
 				Reason: fmt.Sprintf("%s is gone: %s", e.ref, m.Reason)})
 		}
 	}
+	for _, obj := range objs {
+		if e := o.entries[obj]; e != nil {
+			t.answered(e)
+		}
+	}
+	o.claim = false // it answers: its rounds are no longer suspect
 	// The owner's lease started when the dirty arrived, before now.
 	o.until = now.Add(g.Lease)
 	o.lease = g.Lease

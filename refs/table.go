@@ -29,6 +29,9 @@ type Owner struct {
 type Sender interface {
 	Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, error)
 	Clean(ctx context.Context, to Owner, c gc.Clean) error
+	// Received acknowledges, to the runtime that sent them, references
+	// whose claim their owner has answered (see Table.HoldFrom).
+	Received(ctx context.Context, to Owner, r gc.Received) error
 }
 
 // Config times the holder's side. Zero fields take defaults.
@@ -41,8 +44,20 @@ type Config struct {
 	// Lease is assumed for an owner that has never granted one: a
 	// reference it has not acknowledged within it is given up as lost.
 	// Default 30 s.
-	Lease  time.Duration
-	Logger *slog.Logger
+	Lease time.Duration
+	// Workers bounds the goroutines that talk to owners (and acknowledge
+	// references to their senders), however many owners there are.
+	// Default 8.
+	Workers int
+	// MaxRefs bounds the references held in all, and MaxRefsPerPeer
+	// those that one peer introduced (sent this runtime); HoldFrom
+	// refuses more with objerr.ErrLimit. Defaults 262,144 and 16,384.
+	MaxRefs, MaxRefsPerPeer int
+	// MaxOwners bounds the owner runtimes held from in all, and
+	// MaxOwnersPerPeer those that one peer introduced. Defaults 4,096 and
+	// 256.
+	MaxOwners, MaxOwnersPerPeer int
+	Logger                      *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -56,9 +71,17 @@ func (c Config) withDefaults() Config {
 	def(&c.MinBackoff, 100*time.Millisecond)
 	def(&c.MaxBackoff, 10*time.Second)
 	def(&c.Lease, 30*time.Second)
-	if c.MaxCleans <= 0 {
-		c.MaxCleans = 5
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
 	}
+	defInt(&c.MaxCleans, 5)
+	defInt(&c.Workers, 8)
+	defInt(&c.MaxRefs, 1<<18)
+	defInt(&c.MaxRefsPerPeer, 1<<14)
+	defInt(&c.MaxOwners, 4096)
+	defInt(&c.MaxOwnersPerPeer, 256)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -79,8 +102,24 @@ type Table struct {
 
 	mu     sync.Mutex
 	closed bool
+	pinSeq uint64 // numbers the pins of sent copies
 	owners map[uuid.UUID]*owner
+	ackers map[uuid.UUID]*acker // senders owed a Received, by runtime
+
+	// Scheduling (sched.go).
+	work           *sync.Cond // on mu: a task is ready, or the table closed
+	urgent, claims []task     // ready to run; claims: never-granted owners
+	timers         timerHeap
+	resched        chan struct{} // the heap's earliest wake-up changed
+	ticking        bool          // the scheduler goroutine runs
+	workers, idle  int           // started workers; those waiting for work
+	claiming       int           // workers busy with never-granted owners
+	nrefs, nowners int           // held in all
+	byPeer         map[uuid.UUID]*introduced
 }
+
+// introduced counts what one peer made this runtime hold.
+type introduced struct{ refs, owners int }
 
 type state uint8
 
@@ -94,10 +133,18 @@ const (
 type entry struct {
 	ref      wire.Ref
 	stubs    int
-	pinUntil time.Time
-	state    state
-	reason   string // why the owner says it is missing
-	pin      uint64 // the owner's in-transit pin that the next dirty claims
+	pinUntil time.Time // pins past maxPins, which only time ends
+	// pins are the in-transit windows of copies this runtime sent to
+	// third runtimes, by receiver: each ends when its receiver
+	// acknowledges (Acked) or at its time.
+	pins   map[uuid.UUID]sentPin
+	state  state
+	reason string    // why the owner says it is missing
+	pin    uint64    // the owner's in-transit pin that the next dirty claims
+	by     uuid.UUID // the peer that introduced it, counted in byPeer; Nil for none
+	// acks are the senders that passed this reference on to this runtime
+	// and wait to hear that its claim was answered, with their pins.
+	acks map[uuid.UUID]ackTo
 
 	lostErr error                   // why the reference is known lost
 	lapsed  bool                    // lost for want of a renewal: the owner may answer again
@@ -135,43 +182,116 @@ func (e *entry) settle() {
 	}
 }
 
-func (e *entry) live(now time.Time) bool { return e.stubs > 0 || now.Before(e.pinUntil) }
+// sentPin is one receiver's in-transit window.
+type sentPin struct {
+	num   uint64
+	until time.Time
+}
+
+// maxPins bounds the receivers an entry tracks one by one; copies sent
+// to more fall back to one shared window that only time ends.
+const maxPins = 256
+
+// maxAcks bounds the senders an entry remembers to acknowledge; past it
+// their pins end with time.
+const maxAcks = 16
+
+// live reports whether a stub or an unexpired pin holds e, pruning the
+// pins that ended.
+func (e *entry) live(now time.Time) bool {
+	for to, p := range e.pins {
+		if !now.Before(p.until) {
+			delete(e.pins, to)
+		}
+	}
+	return e.stubs > 0 || len(e.pins) > 0 || now.Before(e.pinUntil)
+}
+
+// pinEnd is when the last pin of e ends.
+func (e *entry) pinEnd() time.Time {
+	end := e.pinUntil
+	for _, p := range e.pins {
+		if p.until.After(end) {
+			end = p.until
+		}
+	}
+	return end
+}
 
 // New returns an empty table that sends through s. Close stops it.
 func New(cfg Config, s Sender) *Table {
-	t := &Table{cfg: cfg.withDefaults(), send: s, owners: make(map[uuid.UUID]*owner)}
+	t := &Table{cfg: cfg.withDefaults(), send: s, owners: make(map[uuid.UUID]*owner),
+		ackers: make(map[uuid.UUID]*acker), byPeer: make(map[uuid.UUID]*introduced),
+		resched: make(chan struct{}, 1)}
+	t.work = sync.NewCond(&t.mu)
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t
 }
 
 // Hold counts one more stub for ref and returns the function that
-// releases it; calling that more than once is harmless.
+// releases it; calling that more than once is harmless. It is for
+// references this runtime's own code asked for: no limit applies.
 func (t *Table) Hold(ref wire.Ref) (release func()) {
+	release, _ = t.hold(ref, Owner{}, 0)
+	return release
+}
+
+// HoldFrom is Hold for a reference that the peer from sent this runtime.
+// It counts against from's limits (Config.MaxRefsPerPeer,
+// MaxOwnersPerPeer) and the table's, and fails with objerr.ErrLimit,
+// holding nothing, if one is reached. If from is not ref's owner, sent
+// is from's own in-transit pin for the copy: from is told (Received) once
+// the owner has answered this runtime's claim, so its pin can end.
+func (t *Table) HoldFrom(ref wire.Ref, from Owner, sent uint64) (release func(), err error) {
+	return t.hold(ref, from, sent)
+}
+
+func (t *Table) hold(ref wire.Ref, from Owner, sent uint64) (func(), error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return func() {}
+		return func() {}, nil
 	}
 	o := t.owners[ref.Runtime]
+	var e *entry
+	if o != nil {
+		e = o.entries[ref.Object]
+	}
+	if err := t.admit(o == nil, e == nil, from.Runtime); err != nil {
+		return nil, err
+	}
 	if o == nil {
 		o = &owner{t: t, Owner: Owner{ref.Runtime, ref.Endpoint, ref.TLS}, entries: make(map[uint64]*entry),
-			kick: make(chan struct{}, 1), since: time.Now()}
+			since: time.Now(), by: from.Runtime}
+		o.index, o.claim = -1, true
 		t.owners[ref.Runtime] = o
-		t.wg.Add(1)
-		go o.loop()
+		t.count(from.Runtime, 0, 1)
 	}
 	if o.Endpoint == "" {
 		o.Endpoint, o.TLS = ref.Endpoint, ref.TLS
 	}
-	e := o.entries[ref.Object]
 	if e == nil {
-		e = &entry{ref: ref}
+		e = &entry{ref: ref, by: from.Runtime}
 		e.ref.Pin = 0
 		o.entries[ref.Object] = e
-		o.wake()
+		t.count(from.Runtime, 1, 0)
+		t.wake(o)
+	}
+	if e.ref.Key == 0 {
+		e.ref.Key = ref.Key
 	}
 	if e.state == fresh && ref.Pin != 0 {
 		e.pin = ref.Pin // the dirty to come claims the owner's latest pin
+	}
+	if from.Runtime != uuid.Nil && from.Runtime != ref.Runtime && sent != 0 {
+		if e.state == held || e.state == missing {
+			t.ack(from, e, sent) // already answered: the sender may let go now
+		} else if _, ok := e.acks[from.Runtime]; ok || len(e.acks) < maxAcks {
+			if e.acks == nil {
+				e.acks = make(map[uuid.UUID]ackTo)
+			}
+			e.acks[from.Runtime] = ackTo{from, sent}
+		}
 	}
 	e.stubs++
 	var once atomic.Bool
@@ -182,19 +302,107 @@ func (t *Table) Hold(ref wire.Ref) (release func()) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if e.stubs--; e.stubs == 0 {
-			o.wake()
+			t.wake(o)
 		}
+	}, nil
+}
+
+// admit checks the limits for a new owner and/or a new entry that peer
+// introduces. t.mu is held.
+func (t *Table) admit(newOwner, newEntry bool, peer uuid.UUID) error {
+	if peer == uuid.Nil {
+		return nil
+	}
+	pc := t.byPeer[peer]
+	var refs, owners int
+	if pc != nil {
+		refs, owners = pc.refs, pc.owners
+	}
+	limit := func(what string, n int, opt string) error {
+		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeLimit, Err: objerr.ErrLimit,
+			Reason: fmt.Sprintf("refusing a reference from runtime %s: it would exceed %d %s (Options.%s)", peer, n, what, opt)}
+	}
+	switch {
+	case newOwner && owners >= t.cfg.MaxOwnersPerPeer:
+		return limit("owner runtimes introduced by one peer", t.cfg.MaxOwnersPerPeer, "MaxOwnersPerPeer")
+	case newOwner && t.nowners >= t.cfg.MaxOwners:
+		return limit("owner runtimes held from", t.cfg.MaxOwners, "MaxOwners")
+	case newEntry && refs >= t.cfg.MaxRefsPerPeer:
+		return limit("references introduced by one peer", t.cfg.MaxRefsPerPeer, "MaxRefsPerPeer")
+	case newEntry && t.nrefs >= t.cfg.MaxRefs:
+		return limit("held references", t.cfg.MaxRefs, "MaxRefs")
+	}
+	return nil
+}
+
+// count adds to what peer introduced, and to the totals. t.mu is held.
+func (t *Table) count(peer uuid.UUID, refs, owners int) {
+	t.nrefs += refs
+	t.nowners += owners
+	if peer == uuid.Nil {
+		return
+	}
+	pc := t.byPeer[peer]
+	if pc == nil {
+		pc = &introduced{}
+		t.byPeer[peer] = pc
+	}
+	pc.refs += refs
+	pc.owners += owners
+	if pc.refs == 0 && pc.owners == 0 {
+		delete(t.byPeer, peer)
 	}
 }
 
 // Pin keeps ref held for the transit window, because this runtime is
-// sending it to another runtime whose dirty has yet to reach the owner.
-func (t *Table) Pin(ref wire.Ref) {
+// sending it to the runtime to, whose dirty has yet to reach the owner.
+// It returns the pin's number, which to acknowledges (Acked) to end the
+// window early, or 0 if ref is not held here or to cannot be told apart
+// (the window then only ends with time).
+func (t *Table) Pin(ref wire.Ref, to uuid.UUID) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if o := t.owners[ref.Runtime]; o != nil {
-		if e := o.entries[ref.Object]; e != nil {
-			e.pinUntil = time.Now().Add(t.cfg.Transit)
+	o := t.owners[ref.Runtime]
+	if o == nil {
+		return 0
+	}
+	e := o.entries[ref.Object]
+	if e == nil {
+		return 0
+	}
+	until := time.Now().Add(t.cfg.Transit)
+	if _, ok := e.pins[to]; to == uuid.Nil || !ok && len(e.pins) >= maxPins {
+		e.pinUntil = until
+		return 0
+	}
+	if e.pins == nil {
+		e.pins = make(map[uuid.UUID]sentPin)
+	}
+	t.pinSeq++
+	e.pins[to] = sentPin{num: t.pinSeq, until: until}
+	return t.pinSeq
+}
+
+// Acked ends the in-transit pins that this runtime made for the runtime
+// from, as from asks once the owner answered its own claim. Only a pin
+// made for from, and only the latest one (by number), ends: a copy sent
+// to from after the one it acknowledges stays pinned. It costs nothing
+// but lookups, whatever from lists.
+func (t *Table) Acked(from uuid.UUID, refs []gc.Passed) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range refs {
+		o := t.owners[r.Owner]
+		if o == nil {
+			continue
+		}
+		e := o.entries[r.Object]
+		if e == nil {
+			continue
+		}
+		if p, ok := e.pins[from]; ok && p.num == r.Pin {
+			delete(e.pins, from)
+			t.wake(o) // it may be unheld now: clean it at once
 		}
 	}
 }
@@ -272,6 +480,7 @@ func notHeld(ref wire.Ref) error {
 func (t *Table) Close() {
 	t.mu.Lock()
 	t.closed = true
+	t.work.Broadcast()
 	t.mu.Unlock()
 	t.cancel()
 	t.wg.Wait()

@@ -59,6 +59,8 @@ func (o *ownerTable) Clean(_ context.Context, _ Owner, c gc.Clean) error {
 	return nil
 }
 
+func (o *ownerTable) Received(context.Context, Owner, gc.Received) error { return nil }
+
 func (o *ownerTable) holders(obj uint64) []uuid.UUID {
 	info, _ := o.tb.Inspect(obj)
 	var ids []uuid.UUID
@@ -71,7 +73,7 @@ func (o *ownerTable) holders(obj uint64) []uuid.UUID {
 func newOwner(lease time.Duration, objs ...uint64) *ownerTable {
 	o := &ownerTable{tb: gc.NewTable(gc.Config{Lease: lease, Transit: time.Hour}), from: uuid.New()}
 	for _, obj := range objs {
-		o.tb.Track(obj, false)
+		o.tb.Track(obj, false, 0)
 	}
 	return o
 }

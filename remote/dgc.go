@@ -24,10 +24,11 @@ type Unreferenced interface {
 }
 
 var (
-	dgcIface   = mustIface[gc.Service]()
-	dgcDirty   = dgcIface.ByName("Dirty").Index
-	dgcClean   = dgcIface.ByName("Clean").Index
-	dgcInspect = dgcIface.ByName("Inspect").Index
+	dgcIface    = mustIface[gc.Service]()
+	dgcDirty    = dgcIface.ByName("Dirty").Index
+	dgcClean    = dgcIface.ByName("Clean").Index
+	dgcReceived = dgcIface.ByName("Received").Index
+	dgcInspect  = dgcIface.ByName("Inspect").Index
 )
 
 func mustIface[T any]() *iface.Interface {
@@ -55,7 +56,25 @@ func (s *dgcService) Dirty(ctx context.Context, d gc.Dirty) (gc.Grant, error) {
 	}
 	s.rt.dgcStats.dirty.Add(1)
 	g := s.rt.dgc.Dirty(from, d)
+	var keys map[uint64]uint64 // the keys of d, for claims the table could not prove
 	for i, m := range g.Missing {
+		if m.Reason != "" {
+			continue // refused
+		}
+		if m.Unproven() {
+			if keys == nil {
+				keys = make(map[uint64]uint64, len(d.Objects))
+				for j, obj := range d.Objects {
+					if j < len(d.Keys) {
+						keys[obj] = d.Keys[j]
+					}
+				}
+			}
+			if k := s.rt.exports.keyOf(m.Object); k == 0 || k != keys[m.Object] {
+				g.Missing[i].Reason = gc.RefusedReason(m.Object)
+				continue
+			}
+		}
 		if _, why := s.rt.exports.lookup(m.Object); why != "" {
 			g.Missing[i].Reason = why
 		} else {
@@ -63,6 +82,16 @@ func (s *dgcService) Dirty(ctx context.Context, d gc.Dirty) (gc.Grant, error) {
 		}
 	}
 	return g, nil
+}
+
+// Received ends the in-transit pins this runtime made for the caller.
+func (s *dgcService) Received(ctx context.Context, r gc.Received) error {
+	from, ok := Caller(ctx)
+	if !ok {
+		return errNoCaller
+	}
+	s.rt.held.Acked(from, r.Refs)
+	return nil
 }
 
 func (s *dgcService) Clean(ctx context.Context, c gc.Clean) error {
@@ -110,6 +139,10 @@ func (s dgcSender) Dirty(ctx context.Context, to refs.Owner, d gc.Dirty) (gc.Gra
 
 func (s dgcSender) Clean(ctx context.Context, to refs.Owner, c gc.Clean) error {
 	return s.service(to).Invoke(ctx, dgcClean, []any{c}, nil)
+}
+
+func (s dgcSender) Received(ctx context.Context, to refs.Owner, r gc.Received) error {
+	return s.service(to).Invoke(ctx, dgcReceived, []any{r}, nil)
 }
 
 // checkLeases is the runtime's checker: it ends lapsed leases and

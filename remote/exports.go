@@ -3,6 +3,8 @@ package remote
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"slices"
@@ -35,8 +37,14 @@ type exportTable struct {
 	byNum   map[uint64]*export
 	byValue map[exportKey]uint64
 	// gone remembers why recent numbers disappeared, so a late caller
-	// learns "unexported" rather than a bare "no such object".
-	gone map[uint64]string
+	// learns "unexported" rather than a bare "no such object", and their
+	// keys, so that only a holder of a real reference learns it.
+	gone map[uint64]goneExport
+}
+
+type goneExport struct {
+	why string
+	key uint64
 }
 
 type export struct {
@@ -48,8 +56,11 @@ type export struct {
 	authorize   Authorizer
 	key         exportKey
 	keyed       bool
-	gone        context.Context // made by watch; cancelled when it is removed
-	lose        context.CancelCauseFunc
+	// secret is the random key that references to a dynamic export
+	// carry (wire.Ref.Key): the proof a third party's claim needs.
+	secret uint64
+	gone   context.Context // made by watch; cancelled when it is removed
+	lose   context.CancelCauseFunc
 }
 
 type exportKey struct {
@@ -64,7 +75,18 @@ func (t *exportTable) init(dgc *gc.Table) {
 	t.next = FirstDynamicID
 	t.byNum = make(map[uint64]*export)
 	t.byValue = make(map[exportKey]uint64)
-	t.gone = make(map[uint64]string)
+	t.gone = make(map[uint64]goneExport)
+}
+
+// newSecret is a random, non-zero key.
+func newSecret() uint64 {
+	var b [8]byte
+	for {
+		rand.Read(b[:]) // never fails (crypto/rand)
+		if k := binary.LittleEndian.Uint64(b[:]); k != 0 {
+			return k
+		}
+	}
 }
 
 // add exports obj as it. id 0 means "pick a number". An object already
@@ -81,7 +103,7 @@ func (t *exportTable) add(it *iface.Interface, obj any, cfg exportConfig, implic
 				// The user exports what was only passed so far: it now
 				// lives by the user's choice, not by its references.
 				e.implicit, e.collectable = false, collectable
-				t.dgc.Track(num, collectable)
+				t.dgc.Track(num, collectable, e.secret)
 			}
 			if cfg.authorize != nil {
 				t.byNum[num].authorize = cfg.authorize
@@ -104,13 +126,16 @@ func (t *exportTable) add(it *iface.Interface, obj any, cfg exportConfig, implic
 	}
 	e := &export{num: id, it: it, skel: skel, implicit: implicit, collectable: implicit || collectable,
 		key: key, keyed: keyed, authorize: cfg.authorize}
+	if id >= FirstDynamicID {
+		e.secret = newSecret()
+	}
 	t.byNum[id] = e
 	if keyed {
 		t.byValue[key] = id
 	}
 	delete(t.gone, id)
 	if id >= FirstDynamicID {
-		t.dgc.Track(id, e.collectable)
+		t.dgc.Track(id, e.collectable, e.secret)
 	}
 	return id, nil
 }
@@ -135,7 +160,7 @@ func (t *exportTable) remove(num uint64, only *export, why string) bool {
 	if len(t.gone) >= maxGone {
 		clear(t.gone) // forgetting old reasons only makes later errors vaguer
 	}
-	t.gone[num] = why
+	t.gone[num] = goneExport{why, e.secret}
 	return true
 }
 
@@ -157,7 +182,7 @@ func (t *exportTable) watch(num uint64) context.Context {
 	defer t.mu.Unlock()
 	e := t.byNum[num]
 	if e == nil {
-		why := t.gone[num]
+		why := t.gone[num].why
 		if why == "" {
 			why = fmt.Sprintf("object %d is not exported", num)
 		}
@@ -197,11 +222,22 @@ func (t *exportTable) lookup(num uint64) (*export, string) {
 	if e := t.byNum[num]; e != nil {
 		return e, ""
 	}
-	if why, ok := t.gone[num]; ok {
-		return nil, fmt.Sprintf("object %d is gone: %s", num, why)
+	if g, ok := t.gone[num]; ok {
+		return nil, fmt.Sprintf("object %d is gone: %s", num, g.why)
 	}
 	if num >= FirstDynamicID && num < t.next {
 		return nil, fmt.Sprintf("object %d is gone: it was unexported", num)
 	}
 	return nil, fmt.Sprintf("object %d was never exported by this runtime", num)
+}
+
+// keyOf is the key of the export num, or of num's last export if it is
+// gone and remembered; 0 if neither.
+func (t *exportTable) keyOf(num uint64) uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if e := t.byNum[num]; e != nil {
+		return e.secret
+	}
+	return t.gone[num].key
 }

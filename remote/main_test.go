@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	case "hostile-server":
 		childHostileServer()
 		return
+	case "dgc-owner":
+		childDGCOwner()
+		return
 	case "client":
 		childClient(os.Getenv(childActEnv), os.Getenv(childEndpointEnv), os.Getenv(childTargetEnv))
 		return

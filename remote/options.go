@@ -10,6 +10,7 @@ import (
 
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/refs"
 )
 
 // Options configures a Runtime. The zero value is a client-only runtime
@@ -110,8 +111,26 @@ type Options struct {
 	// objerr.ErrOrphaned. Default 10 s.
 	OrphanGrace time.Duration
 	// TransitTimeout is how long a reference inside a message keeps its
-	// object alive while the receiver's dirty is on its way. Default 30 s.
+	// object alive while the receiver's dirty is on its way. A receiver
+	// acknowledges a reference to a third runtime's object once that
+	// owner has answered its own claim, which ends the sender's hold
+	// early: the timeout is for receivers that die. Default 30 s.
 	TransitTimeout time.Duration
+
+	// MaxRefsPerPeer bounds the references to other runtimes' objects
+	// that one peer can make this runtime hold, by sending them in calls
+	// or results; MaxRefs bounds those held in all. A message that would
+	// pass either fails to decode with objerr.ErrLimit (a call is refused
+	// with CodeLimit, not run; a reply fails its call as "outcome
+	// unknown", wrapping objerr.ErrLimit); the references it decoded
+	// before the breach are released when Go collects their stubs.
+	// Defaults 16,384 and 262,144.
+	MaxRefsPerPeer, MaxRefs int
+	// MaxOwnersPerPeer bounds the distinct owner runtimes that one peer
+	// can make this runtime hold references of (each costs an owner
+	// record and DGC traffic, but no goroutine); MaxOwners bounds them in
+	// all. Breaches fail like MaxRefsPerPeer. Defaults 256 and 4,096.
+	MaxOwnersPerPeer, MaxOwners int
 
 	// Logger receives the runtime's logs. Default: discarded.
 	Logger *slog.Logger
@@ -121,7 +140,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxFrameSize < 0 || o.MaxInflight < 0 || o.HeartbeatInterval < 0 ||
 		o.MaxDepth < 0 || o.MaxCollectionLen < 0 || o.MaxConns < 0 || o.IdleTimeout < 0 ||
 		o.HeartbeatTimeout < 0 || o.HandshakeTimeout < 0 || o.DialTimeout < 0 ||
-		o.Lease < 0 || o.LeaseCheckInterval < 0 || o.OrphanGrace < 0 || o.TransitTimeout < 0 {
+		o.Lease < 0 || o.LeaseCheckInterval < 0 || o.OrphanGrace < 0 || o.TransitTimeout < 0 ||
+		o.MaxRefsPerPeer < 0 || o.MaxRefs < 0 || o.MaxOwnersPerPeer < 0 || o.MaxOwners < 0 {
 		return o, errors.New("objrmi: Options: limits and durations must not be negative")
 	}
 	if o.MaxConns == 0 {
@@ -151,6 +171,18 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	def := func(n *int, v int) {
+		if *n == 0 {
+			*n = v
+		}
+	}
+	def(&o.MaxRefsPerPeer, 1<<14)
+	def(&o.MaxRefs, 1<<18)
+	def(&o.MaxOwnersPerPeer, 256)
+	def(&o.MaxOwners, 4096)
+	if o.MaxRefsPerPeer > o.MaxRefs || o.MaxOwnersPerPeer > o.MaxOwners {
+		return o, errors.New("objrmi: Options: a per-peer limit (MaxRefsPerPeer, MaxOwnersPerPeer) must not exceed its total (MaxRefs, MaxOwners)")
+	}
 	if o.IdleTimeout <= o.Lease/2 {
 		return o, errors.New("objrmi: Options: IdleTimeout must exceed Lease/2, or renewals would find their connections closed")
 	}
@@ -171,6 +203,12 @@ func (o Options) transport() transport.Config {
 		Limits:            wire.Limits{MaxDepth: o.MaxDepth, MaxCollectionLen: o.MaxCollectionLen},
 		Logger:            o.Logger,
 	}.WithDefaults()
+}
+
+// refs is the holder side's configuration.
+func (o Options) refs() refs.Config {
+	return refs.Config{Transit: o.TransitTimeout, Lease: o.Lease, Logger: o.Logger,
+		MaxRefs: o.MaxRefs, MaxRefsPerPeer: o.MaxRefsPerPeer, MaxOwners: o.MaxOwners, MaxOwnersPerPeer: o.MaxOwnersPerPeer}
 }
 
 func (o Options) security() *transport.Security {

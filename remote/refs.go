@@ -10,6 +10,7 @@ import (
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
+	"github.com/objrmi/objrmi/refs"
 	"github.com/objrmi/objrmi/stub"
 )
 
@@ -31,8 +32,11 @@ func (p *peerRefs) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, er
 	obj := v.Interface()
 	if s, ok := stub.From(obj); ok {
 		ref := s.Ref()
-		if ref.Runtime != p.peer {
-			rt.held.Pin(ref)
+		if ref.Runtime != p.peer && ref.Runtime != rt.id {
+			// Pinned here until the peer says the owner has answered its
+			// own claim (refs.Table.Acked); the number travels in Pin,
+			// which from any sender but the owner is the sender's own.
+			ref.Pin = rt.held.Pin(ref, p.peer)
 		}
 		return ref, nil
 	}
@@ -64,7 +68,9 @@ func (p *peerRefs) PassRef(r wire.Ref) (wire.Ref, error) {
 	switch {
 	case r.Runtime == p.peer || r.Object < FirstDynamicID:
 	case r.Runtime != rt.id:
-		rt.held.Pin(r)
+		// A Ref value is not turned into a stub on arrival, so no one
+		// acknowledges it: its pin ends with the transit window.
+		rt.held.Pin(r, uuid.Nil)
 	default:
 		pin, ok := rt.dgc.Pin(r.Object, p.peer)
 		if !ok {
@@ -80,9 +86,41 @@ func (p *peerRefs) PassRef(r wire.Ref) (wire.Ref, error) {
 	return r, nil
 }
 
-// DecodeRef turns a reference into a value of the interface.
+// DecodeRef turns a reference into a value of the interface. A stub for
+// another runtime's object counts against the limits of the peer that
+// sent it (Options.MaxRefsPerPeer and the rest), and, if that peer is not
+// the owner, the peer is told once the owner has answered this runtime's
+// claim, so that its own pin can end.
 func (p *peerRefs) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, error) {
-	return p.rt.decodeRef(r, it)
+	rt := p.rt
+	if r.Runtime == rt.id || r.Runtime == uuid.Nil || r.Object < FirstDynamicID {
+		return rt.decodeRef(r, it)
+	}
+	ref := *r
+	var sent uint64
+	if ref.Runtime != p.peer {
+		sent, ref.Pin = ref.Pin, 0 // the sender's pin, not the owner's
+	}
+	release, err := rt.held.HoldFrom(ref, refs.Owner{Runtime: p.peer}, sent)
+	if err != nil {
+		return reflect.Value{}, err
+	}
+	v, err := stub.New(it, ref, boundRuntime{rt, release})
+	if err != nil {
+		release()
+	}
+	return v, err
+}
+
+// boundRuntime is the runtime as a stub sees it when its hold was taken
+// already (by DecodeRef, within the sender's limits).
+type boundRuntime struct {
+	*Runtime
+	release func()
+}
+
+func (b boundRuntime) Bind(ref wire.Ref) (codec.Refs, func()) {
+	return &peerRefs{rt: b.Runtime, peer: ref.Runtime}, b.release
 }
 
 // decodeRef returns the object itself if it lives here, a stub otherwise.
@@ -113,5 +151,6 @@ func (rt *Runtime) Bind(ref wire.Ref) (codec.Refs, func()) {
 }
 
 func (rt *Runtime) ref(num uint64, it *iface.Interface) wire.Ref {
-	return wire.Ref{Runtime: rt.id, Endpoint: rt.endpoint, TLS: rt.TLS(), Object: num, Iface: it.Name}
+	return wire.Ref{Runtime: rt.id, Endpoint: rt.endpoint, TLS: rt.TLS(), Object: num, Iface: it.Name,
+		Key: rt.exports.keyOf(num)}
 }

@@ -72,7 +72,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	}
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
 	rt.dgc = gc.NewTable(gc.Config{Lease: opts.Lease, Transit: opts.TransitTimeout})
-	rt.held = refs.New(refs.Config{Transit: opts.TransitTimeout, Lease: opts.Lease, Logger: opts.Logger}, dgcSender{rt})
+	rt.held = refs.New(opts.refs(), dgcSender{rt})
 	rt.exports.init(rt.dgc)
 	rt.conns.init()
 	rt.sessions.init()

@@ -139,6 +139,12 @@ func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Dec
 		in[2+i] = reflect.New(sh.Type).Elem()
 	}
 	if err := codec.DecodeValues(args, m.In, in[2:], env.Refs); err != nil {
+		if errors.Is(err, objerr.ErrLimit) {
+			// The arguments were well formed, but more than this runtime
+			// takes from one peer.
+			return wire.ErrorReply(h.ID, objerr.CodeLimit, &wire.ErrorBody{
+				Message: m.Op + ": arguments refused: " + err.Error()})
+		}
 		msg := m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()
 		if s.variadic[m.Index] && errors.Is(err, codec.ErrCount) {
 			msg += " (the variadic arguments travel as one list)"

@@ -184,6 +184,12 @@ type Ref struct {
 	// its owner: the number of the owner's in-transit pin, which the
 	// receiver's dirty claims. References users see have it zero.
 	Pin uint64
+	// Key is the owner's secret for the object, chosen at random when it
+	// was exported: a runtime the owner never sent the object to (a
+	// third-party hand-off) proves with it that it was given the
+	// reference, rather than guessed the number. Keep it with the rest of
+	// the reference when storing one; String leaves it out.
+	Key uint64
 }
 
 func (r Ref) String() string {
@@ -196,11 +202,14 @@ func (r Ref) String() string {
 	return fmt.Sprintf("%s@%s/%s#%d", r.Iface, ep, r.Runtime, r.Object)
 }
 
-// PutRef appends r as a 4-element array, 5 with a pin, 6 with the TLS
-// flag (then with the pin, zero or not).
+// PutRef appends r as an array of 4 to 7 elements: runtime, endpoint,
+// object, interface, then pin, TLS flag and key, each of the trailing
+// three present only if it or one after it is set.
 func PutRef(e *Encoder, r *Ref) error {
 	n := 4
 	switch {
+	case r.Key != 0:
+		n = 7
 	case r.TLS:
 		n = 6
 	case r.Pin != 0:
@@ -224,7 +233,10 @@ func PutRef(e *Encoder, r *Ref) error {
 	if err := e.EncodeUint(r.Pin); err != nil || n == 5 {
 		return err
 	}
-	return e.EncodeBool(r.TLS)
+	if err := e.EncodeBool(r.TLS); err != nil || n == 6 {
+		return err
+	}
+	return e.EncodeUint(r.Key)
 }
 
 // ReadRef decodes a reference written by PutRef.
@@ -233,8 +245,8 @@ func ReadRef(d *Decoder, r *Ref) error {
 	if err != nil {
 		return err
 	}
-	if n < 4 || n > 6 {
-		return fmt.Errorf("objrmi/wire: reference has %d fields, want 4 to 6", n)
+	if n < 4 || n > 7 {
+		return fmt.Errorf("objrmi/wire: reference has %d fields, want 4 to 7", n)
 	}
 	id, err := d.BoundedBytes()
 	if err != nil {
@@ -252,14 +264,19 @@ func ReadRef(d *Decoder, r *Ref) error {
 	if r.Iface, err = d.BoundedString(); err != nil {
 		return err
 	}
-	r.Pin, r.TLS = 0, false
+	r.Pin, r.TLS, r.Key = 0, false, 0
 	if n >= 5 {
 		if r.Pin, err = d.DecodeUint64(); err != nil {
 			return err
 		}
 	}
-	if n == 6 {
-		r.TLS, err = d.DecodeBool()
+	if n >= 6 {
+		if r.TLS, err = d.DecodeBool(); err != nil {
+			return err
+		}
+	}
+	if n == 7 {
+		r.Key, err = d.DecodeUint64()
 	}
 	return err
 }

@@ -35,15 +35,25 @@ func TestCallRoundTrip(t *testing.T) {
 }
 
 func TestRefRoundTrip(t *testing.T) {
-	in := Ref{Runtime: uuid.New(), Endpoint: "10.0.0.1:1099", Object: 9, Iface: "Counter"}
-	b := GetBuffer(KindReturn)
-	e := NewEncoder(b)
-	require.NoError(t, PutRef(e, &in))
-	e.Release()
-	d := NewDecoder(b.B[5:])
-	var out Ref
-	require.NoError(t, ReadRef(d, &out))
-	assert.Equal(t, in, out)
+	base := Ref{Runtime: uuid.New(), Endpoint: "10.0.0.1:1099", Object: 9, Iface: "Counter"}
+	for _, c := range []struct {
+		pin, key uint64
+		tls      bool
+		fields   byte
+	}{{0, 0, false, 4}, {7, 0, false, 5}, {0, 0, true, 6}, {7, 0, true, 6}, {0, 1 << 63, false, 7}, {7, 244837814107902, true, 7}} {
+		in := base
+		in.Pin, in.Key, in.TLS = c.pin, c.key, c.tls
+		b := GetBuffer(KindReturn)
+		e := NewEncoder(b)
+		require.NoError(t, PutRef(e, &in))
+		e.Release()
+		assert.Equal(t, 0x90|c.fields, b.B[5], "array of %d for %+v", c.fields, c)
+		d := NewDecoder(b.B[5:])
+		out := Ref{Pin: 99, Key: 99, TLS: true}
+		require.NoError(t, ReadRef(d, &out))
+		assert.Equal(t, in, out)
+		assert.NotContains(t, in.String(), "244837814107902", "String leaves the key out")
+	}
 }
 
 // A frame longer than the limit is refused from its length prefix alone,
