@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	case "dgc-owner":
 		childDGCOwner()
 		return
+	case "bulk-server":
+		childBulkServer()
+		return
 	case "client":
 		childClient(os.Getenv(childActEnv), os.Getenv(childEndpointEnv), os.Getenv(childTargetEnv))
 		return

@@ -206,13 +206,19 @@ func (c *Conn) Err() error {
 // cancels them.
 func (c *Conn) Kill(cause error) { c.fail(cause) }
 
-func (c *Conn) fail(err error) {
+func (c *Conn) fail(err error) { c.failFirst(err) }
+
+// failFirst kills the connection with err and reports whether err is
+// why it died: false if it had already died of something else.
+func (c *Conn) failFirst(err error) (first bool) {
 	c.failOnce.Do(func() {
+		first = true
 		c.err = err
 		close(c.done)
 		c.nc.Close()
 		c.handler.Lost(c)
 	})
+	return first
 }
 
 // CancelInbound cancels, with cause, every call this connection is

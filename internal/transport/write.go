@@ -110,12 +110,15 @@ func (c *Conn) writeLocked(p []byte) error {
 // writeFailed kills the connection after a failed write, saying so in
 // the log once if the peer had stopped reading.
 func (c *Conn) writeFailed(err error) {
-	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() && c.Err() == nil {
-		c.cfg.Logger.Info("objrmi: closing connection: HeartbeatTimeout: the peer stopped reading (no write progress in time)",
-			"peer", c.nc.RemoteAddr().String(), "timeout", c.cfg.HeartbeatTimeout)
+	ne, ok := errors.AsType[net.Error](err)
+	stalled := ok && ne.Timeout()
+	if stalled {
 		err = fmt.Errorf("the peer read nothing for %s: %w", c.cfg.HeartbeatTimeout, err)
 	}
-	c.fail(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err))
+	if c.failFirst(fmt.Errorf("%w: write: %w", objerr.ErrPeerGone, err)) && stalled {
+		c.cfg.Logger.Info("objrmi: closing connection: HeartbeatTimeout: the peer stopped reading (no write progress in time)",
+			"peer", c.nc.RemoteAddr().String(), "timeout", c.cfg.HeartbeatTimeout)
+	}
 }
 
 // abandon leaves the write queue without writing. Writers ahead may have
