@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/remote"
 	"github.com/objrmi/objrmi/stub"
 )
@@ -229,6 +230,9 @@ func (s *Server) Unbind(ctx context.Context, name string) error {
 
 // Lookup implements Registry.
 func (s *Server) Lookup(ctx context.Context, name string) (remote.Ref, error) {
+	if ctx == nil {
+		return remote.Ref{}, nilContext("lookup")
+	}
 	if err := CheckName(name); err != nil {
 		return remote.Ref{}, err
 	}
@@ -248,6 +252,9 @@ func (s *Server) Lookup(ctx context.Context, name string) (remote.Ref, error) {
 
 // List implements Registry.
 func (s *Server) List(ctx context.Context) ([]string, error) {
+	if ctx == nil {
+		return nil, nilContext("list")
+	}
 	s.mu.Lock()
 	s.retryDrops(ctx)
 	s.mu.Unlock()
@@ -267,6 +274,9 @@ func (s *Server) List(ctx context.Context) ([]string, error) {
 }
 
 func (s *Server) allow(ctx context.Context, op Op, name string) error {
+	if ctx == nil {
+		return nilContext(string(op))
+	}
 	if obj, ok := remote.Authorized(ctx); !ok || obj != remote.RegistryID {
 		// Not a call to the registry through its export, whose
 		// Authorizer ran Access already: an in-process call, perhaps
@@ -332,4 +342,10 @@ func (s *Server) retryDrops(ctx context.Context) {
 			delete(s.stale, name)
 		}
 	}
+}
+
+// nilContext refuses a local call made with a nil context, as a remote
+// call would be refused, rather than panic deep inside.
+func nilContext(op string) error {
+	return &objerr.Error{Kind: objerr.KindNotSent, Op: "registry " + op, Err: objerr.ErrNilContext}
 }
