@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -39,19 +38,10 @@ var hostileServerOpts = remote.Options{
 // childHostileServer serves a Calc with hostileServerOpts, logging to
 // stderr, until it is killed.
 func childHostileServer() {
-	opts := hostileServerOpts
-	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	rt, err := remote.NewRuntime(opts)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	if _, err := remote.Export[testsvc.Calculator](rt, testsvc.NewCalc(), remote.WithID(calcID)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	fmt.Println(rt.Endpoint())
-	select {}
+	childServe(hostileServerOpts, func(rt *remote.Runtime) error {
+		_, err := remote.Export[testsvc.Calculator](rt, testsvc.NewCalc(), remote.WithID(calcID))
+		return err
+	})
 }
 
 // rss reads a process's resident set (VmRSS) or its peak (VmHWM), in KiB.

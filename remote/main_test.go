@@ -3,6 +3,7 @@ package remote_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -107,4 +108,21 @@ func childClient(act, endpoint, target string) {
 		_, err = calc.Relay(ctx, next, time.Minute)
 	}
 	fail(fmt.Errorf("%s returned before the kill: %v", act, err))
+}
+
+// childServe runs a child server process: a runtime with opts, logging
+// to stderr, whose objects export adds; it prints the endpoint and runs
+// until it is killed.
+func childServe(opts remote.Options, export func(*remote.Runtime) error) {
+	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	rt, err := remote.NewRuntime(opts)
+	if err == nil {
+		err = export(rt)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	fmt.Println(rt.Endpoint())
+	select {}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"runtime"
@@ -48,19 +47,10 @@ var slowReaderOpts = remote.Options{
 // childBulkServer serves a Bulk with slowReaderOpts, logging to stderr,
 // until it is killed.
 func childBulkServer() {
-	opts := slowReaderOpts
-	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	rt, err := remote.NewRuntime(opts)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	if _, err := remote.Export[Bulk](rt, bulk{}, remote.WithID(bulkID)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	fmt.Println(rt.Endpoint())
-	select {}
+	childServe(slowReaderOpts, func(rt *remote.Runtime) error {
+		_, err := remote.Export[Bulk](rt, bulk{}, remote.WithID(bulkID))
+		return err
+	})
 }
 
 // Item 2: a peer that sends small calls with large results and never
