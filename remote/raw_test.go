@@ -80,7 +80,7 @@ func replyTo(f *wire.Frame, id uint64) (code objerr.Code, msg string, ok bool, e
 type forgedRefs struct{ ref wire.Ref }
 
 func (f forgedRefs) EncodeRef(reflect.Value, *iface.Interface) (wire.Ref, error) { return f.ref, nil }
-func (f forgedRefs) PassRef(r wire.Ref) (wire.Ref, error)                         { return r, nil }
+func (f forgedRefs) PassRef(r wire.Ref) (wire.Ref, error)                        { return r, nil }
 func (f forgedRefs) DecodeRef(*wire.Ref, *iface.Interface) (reflect.Value, error) {
 	return reflect.Value{}, nil
 }
