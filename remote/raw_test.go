@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/objrmi/objrmi/internal/codec"
@@ -90,4 +91,19 @@ func ifaceOf[T any](t *testing.T) *iface.Interface {
 	it, err := iface.For[T]()
 	require.NoError(t, err)
 	return it
+}
+
+// rawHandshakeAs is rawHandshake presenting runtime id.
+func rawHandshakeAs(t *testing.T, endpoint string, id uuid.UUID) (net.Conn, *bufio.Reader) {
+	nc, err := net.Dial("tcp", endpoint)
+	require.NoError(t, err)
+	t.Cleanup(func() { nc.Close() })
+	require.NoError(t, wire.WriteHello(nc, &wire.Hello{Runtime: id}))
+	br := bufio.NewReader(nc)
+	var h wire.Hello
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	require.NoError(t, wire.ReadHello(br, &h))
+	require.Empty(t, h.Refusal)
+	nc.SetReadDeadline(time.Time{})
+	return nc, br
 }

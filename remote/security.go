@@ -60,7 +60,9 @@ type Call struct {
 type Authorizer func(ctx context.Context, call Call) error
 
 // WithAuthorize gives an export its own rule, checked after the
-// runtime's Options.Authorize.
+// runtime's Options.Authorize. It decides calls to methods the export
+// does not have too (see Call); calls to object numbers that are not
+// exported are for Options.Authorize alone.
 func WithAuthorize(a Authorizer) ExportOption {
 	return func(c *exportConfig) { c.authorize = a }
 }
