@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -78,7 +79,7 @@ func scale(args []string) error {
 		if i < *runtimes%*nproc {
 			share++
 		}
-		c, err := startChild("", nil, "scale-client", "-addr", addr, "-n", strconv.Itoa(share))
+		c, err := startChild("", nil, "scale-client", "-addr", addr, "-n", strconv.Itoa(share), "-proc", strconv.Itoa(i))
 		if err != nil {
 			return err
 		}
@@ -175,20 +176,30 @@ func serverStats(srv *child) (stats, error) {
 	return s, err
 }
 
+// scaleClientsPerHost is how many client runtimes of the scale run share
+// one source address.
+const scaleClientsPerHost = 128
+
 // scaleClient is one process of the scale run: n runtimes, each with a
 // counted reference to the server's object, idle until told to call.
 func scaleClient(args []string) error {
 	fs := flag.NewFlagSet("scale-client", flag.ContinueOnError)
 	addr := fs.String("addr", "", "server address")
 	n := fs.Int("n", 250, "runtimes in this process")
+	proc := fs.Int("proc", 0, "this process's index, which picks its source addresses")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stubs := make([]svc.Bench, 0, *n)
-	for range *n {
-		rt, err := remote.NewRuntime(remote.Options{})
+	for j := range *n {
+		// Client runtimes dial from several loopback addresses
+		// (127.1.proc.k, all local on Linux), as clients on several hosts
+		// would, so that the server's MaxConnsPerHost (256) holds.
+		src := net.IPv4(127, 1, byte(*proc), byte(1+j/scaleClientsPerHost))
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}
+		rt, err := remote.NewRuntime(remote.Options{Dial: d.DialContext})
 		if err != nil {
 			return err
 		}

@@ -28,10 +28,25 @@ type connTable struct {
 	// dialed maps an endpoint to the connection this runtime opened to
 	// it. Only these are reused by endpoint: the endpoint an accepted
 	// connection's peer claims is its own say-so.
-	dialed     map[string]*transport.Conn
-	handshakes map[net.Conn]struct{}
-	refused    int // sockets refused over MaxConns, since last logged
+	dialed map[string]*transport.Conn
+	// handshakes maps each accepted socket still in its handshake to its
+	// host's key (limitKey); perHost counts, by that key, the accepted
+	// connections open or opening, and accepted names the host of each
+	// open one, for MaxConnsPerHost.
+	handshakes map[net.Conn]string
+	perHost    map[string]int
+	accepted   map[*transport.Conn]string
+	refused    [overPerHost + 1]int // sockets refused, by limit, since last logged
 }
+
+// overLimit says which limit refused a socket.
+type overLimit int
+
+const (
+	withinLimits overLimit = iota
+	overMaxConns
+	overPerHost
+)
 
 // dialing is one dial in progress; concurrent callers wait for it rather
 // than opening their own connection.
@@ -46,7 +61,9 @@ func (t *connTable) init() {
 	t.all = make(map[*transport.Conn]struct{})
 	t.dialing = make(map[string]*dialing)
 	t.dialed = make(map[string]*transport.Conn)
-	t.handshakes = make(map[net.Conn]struct{})
+	t.handshakes = make(map[net.Conn]string)
+	t.perHost = make(map[string]int)
+	t.accepted = make(map[*transport.Conn]string)
 }
 
 // admit counts a new connection in wg unless the runtime is closing. It
@@ -62,11 +79,16 @@ func (t *connTable) admit(wg *sync.WaitGroup) bool {
 	return true
 }
 
-// add registers an admitted connection. If Close ran in between, the
-// connection is killed at once; it still finishes through onClose.
-func (t *connTable) add(c *transport.Conn) {
+// add registers an admitted connection; an accepted one keeps the slot
+// of host (limitKey) that its handshake took until remove. If Close ran
+// in between, the connection is killed at once; it still finishes
+// through onClose.
+func (t *connTable) add(c *transport.Conn, accepted bool, host string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if accepted {
+		t.accepted[c] = host
+	}
 	if t.closed {
 		c.Kill(objerr.ErrRuntimeClosing)
 		return
@@ -82,6 +104,10 @@ func (t *connTable) remove(c *transport.Conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.all, c)
+	if host, ok := t.accepted[c]; ok {
+		delete(t.accepted, c)
+		t.releaseHostLocked(host)
+	}
 	for ep, d := range t.dialed {
 		if d == c {
 			delete(t.dialed, ep)
@@ -108,37 +134,64 @@ func (t *connTable) live(id uuid.UUID) *transport.Conn {
 	return nil
 }
 
-// trackHandshake records a socket still in its handshake, so Close can
-// interrupt it. It refuses the socket when the runtime is closing, or
-// when it already has limit connections, open or opening.
-func (t *connTable) trackHandshake(nc net.Conn, limit int) (closed, full bool) {
+// trackHandshake records an accepted socket still in its handshake, so
+// Close can interrupt it, and counts it against its host (limitKey). It
+// refuses the socket when the runtime is closing, when it already has
+// maxConns connections, open or opening, or when host already has
+// perHost accepted connections, open or opening.
+func (t *connTable) trackHandshake(nc net.Conn, host string, maxConns, perHost int) (closed bool, over overLimit) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return true, false
+		return true, withinLimits
 	}
-	if len(t.all)+len(t.handshakes) >= limit {
-		t.refused++
-		return false, true
+	switch {
+	case len(t.all)+len(t.handshakes) >= maxConns:
+		over = overMaxConns
+	case t.perHost[host] >= perHost:
+		over = overPerHost
+	default:
+		t.handshakes[nc] = host
+		t.perHost[host]++
+		return false, withinLimits
 	}
-	t.handshakes[nc] = struct{}{}
-	return false, false
+	t.refused[over]++
+	return false, over
 }
 
-// takeRefused returns how many sockets were refused as over MaxConns
-// since the last call.
-func (t *connTable) takeRefused() int {
+// takeRefused returns how many sockets were refused over the limit since
+// the last call.
+func (t *connTable) takeRefused(over overLimit) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := t.refused
-	t.refused = 0
+	n := t.refused[over]
+	t.refused[over] = 0
 	return n
 }
 
-func (t *connTable) untrackHandshake(nc net.Conn) {
+// untrackHandshake ends nc's handshake. A socket that failed it gives
+// its host's slot back; one that passed keeps it for its connection (see
+// add), or gives it back with releaseHost if it never becomes one.
+func (t *connTable) untrackHandshake(nc net.Conn, failed bool) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	host := t.handshakes[nc]
 	delete(t.handshakes, nc)
-	t.mu.Unlock()
+	if failed {
+		t.releaseHostLocked(host)
+	}
+}
+
+func (t *connTable) releaseHost(host string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.releaseHostLocked(host)
+}
+
+func (t *connTable) releaseHostLocked(host string) {
+	if t.perHost[host]--; t.perHost[host] <= 0 {
+		delete(t.perHost, host)
+	}
 }
 
 func (t *connTable) killAll(cause error) {
@@ -169,16 +222,22 @@ func (rt *Runtime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, er
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
 			Reason: fmt.Sprintf("runtime %s has no listener and no open connection to this runtime", ref.Runtime)}
 	}
-	c, err := rt.dial(ctx, dialKey(ref.Endpoint, ref.TLS))
+	c, err := rt.dial(ctx, dialKey(ref.Endpoint, ref.TLS), ref.Runtime)
 	if err != nil {
 		return nil, err
 	}
 	if got := c.Peer().Runtime; ref.Runtime != uuid.Nil && got != ref.Runtime {
-		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
-			Reason: fmt.Sprintf("owner runtime restarted: %s is now runtime %s, the reference belongs to %s",
-				ref.Endpoint, got, ref.Runtime)}
+		return nil, notTheOwner(ref.Endpoint, got, ref.Runtime)
 	}
 	return c, nil
+}
+
+// notTheOwner is the error for an endpoint whose runtime is not the one
+// a reference names: it restarted, or the reference is stale or forged.
+func notTheOwner(endpoint string, got, want uuid.UUID) error {
+	return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
+		Reason: fmt.Sprintf("owner runtime restarted: %s is now runtime %s, the reference belongs to %s",
+			endpoint, got, want)}
 }
 
 // dialKey names a dial target: the endpoint, and "tls:" in front when it
@@ -194,27 +253,32 @@ func dialKey(endpoint string, useTLS bool) string {
 const tlsPrefix = "tls:"
 
 // dial returns a live connection to endpoint (a dialKey), opening one if
-// needed.
-// One dial per endpoint runs at a time, on a goroutine of the runtime and
-// bounded by DialTimeout, not by whichever caller came first: each caller
-// waits for it only as long as its own context allows.
-func (rt *Runtime) dial(ctx context.Context, endpoint string) (*transport.Conn, error) {
+// needed. want is the runtime the caller expects there, or uuid.Nil for
+// whichever answers: a connection whose peer is not want is closed
+// before it joins anything, so a peer cannot be dialled as one runtime
+// and answer as another.
+// One dial per endpoint and expected runtime runs at a time, on a
+// goroutine of the runtime and bounded by DialTimeout, not by whichever
+// caller came first: each caller waits for it only as long as its own
+// context allows.
+func (rt *Runtime) dial(ctx context.Context, endpoint string, want uuid.UUID) (*transport.Conn, error) {
 	t := &rt.conns
 	t.mu.Lock()
 	if c := t.dialed[endpoint]; c != nil && c.Err() == nil {
 		t.mu.Unlock()
-		return c, nil
+		return c, nil // the caller checks its peer
 	}
-	d := t.dialing[endpoint]
+	key := endpoint + "#" + want.String()
+	d := t.dialing[key]
 	if d == nil {
 		if t.closed {
 			t.mu.Unlock()
 			return nil, errClosed()
 		}
 		d = &dialing{done: make(chan struct{})}
-		t.dialing[endpoint] = d
+		t.dialing[key] = d
 		rt.wg.Add(1) // under the lock, after the closed check: see admit
-		go rt.dialFor(endpoint, d)
+		go rt.dialFor(endpoint, want, key, d)
 	}
 	t.mu.Unlock()
 
@@ -226,14 +290,14 @@ func (rt *Runtime) dial(ctx context.Context, endpoint string) (*transport.Conn, 
 	}
 }
 
-func (rt *Runtime) dialFor(endpoint string, d *dialing) {
+func (rt *Runtime) dialFor(endpoint string, want uuid.UUID, key string, d *dialing) {
 	defer rt.wg.Done()
 	ctx, cancel := context.WithTimeout(rt.ctx, rt.opts.DialTimeout)
 	defer cancel()
-	d.conn, d.err = rt.dialNow(ctx, endpoint)
+	d.conn, d.err = rt.dialNow(ctx, endpoint, want)
 	t := &rt.conns
 	t.mu.Lock()
-	delete(t.dialing, endpoint)
+	delete(t.dialing, key)
 	if d.conn != nil {
 		t.dialed[endpoint] = d.conn
 	}
@@ -241,7 +305,7 @@ func (rt *Runtime) dialFor(endpoint string, d *dialing) {
 	close(d.done)
 }
 
-func (rt *Runtime) dialNow(ctx context.Context, key string) (*transport.Conn, error) {
+func (rt *Runtime) dialNow(ctx context.Context, key string, want uuid.UUID) (*transport.Conn, error) {
 	me := rt.hello()
 	endpoint, useTLS := strings.CutPrefix(key, tlsPrefix)
 	if useTLS || rt.opts.InsecureToken {
@@ -260,11 +324,18 @@ func (rt *Runtime) dialNow(ctx context.Context, key string) (*transport.Conn, er
 	if err != nil {
 		return nil, err
 	}
-	if err := rt.claim(peer.Runtime, who, nc.RemoteAddr(), true); err != nil {
+	if want != uuid.Nil && peer.Runtime != want {
+		// Checked before the connection joins any table: a peer dialled
+		// for one runtime must not serve, clean or call as another.
+		nc.Close()
+		rt.log.Info("objrmi: dialled peer is not the runtime expected", "endpoint", endpoint, "want", want, "got", peer.Runtime)
+		return nil, notTheOwner(endpoint, peer.Runtime, want)
+	}
+	if err := rt.claim(peer.Runtime, who, rt.dialHost(endpoint, nc)); err != nil {
 		nc.Close()
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeAccessDenied, Reason: endpoint, Err: err}
 	}
-	c := rt.startConn(nc, br, peer, who, true)
+	c := rt.startConn(nc, br, peer, who, true, "")
 	if c == nil || c.Err() != nil {
 		return nil, errClosed()
 	}

@@ -52,9 +52,12 @@
 //
 // Security: Options.TLS encrypts (mutual TLS with client certificates),
 // Options.CheckToken and RequireAuth authenticate, and Options.Authorize
-// and WithAuthorize decide each call from its Principal before it runs.
-// Limits (MaxFrameSize, MaxDepth, MaxCollectionLen, MaxInflight,
-// MaxConns, HandshakeTimeout, IdleTimeout, HeartbeatTimeout) have safe
+// and WithAuthorize decide each call from its Principal before it runs,
+// calls to objects and methods that do not exist included. A runtime id
+// is bound to the principal, or for an anonymous peer the host, that
+// first presented it, in both directions. Limits (MaxFrameSize,
+// MaxDepth, MaxCollectionLen, MaxInflight, MaxConns, MaxConnsPerHost,
+// HandshakeTimeout, IdleTimeout, HeartbeatTimeout) have safe
 // defaults; a peer that breaks one is disconnected with one log line
 // naming it, and no other connection notices. Decoding only ever builds
 // the declared types: nothing on the wire names a Go type.

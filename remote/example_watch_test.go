@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -60,7 +61,16 @@ func ExampleRuntime_Confirm() {
 // does.
 func ExampleRuntime_Holders() {
 	ctx := context.Background()
-	server, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	// Holders are disclosed only to those the owner's Authorize allows:
+	// here, tools on its own host.
+	server, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0",
+		Authorize: func(_ context.Context, c remote.Call) error {
+			ap, err := netip.ParseAddrPort(c.Addr.String())
+			if c.Method == "Inspect" && (err != nil || !ap.Addr().IsLoopback()) {
+				return errors.New("holders are shown to local tools only")
+			}
+			return nil
+		}})
 	defer server.Close()
 	ref, _ := remote.Export[testsvc.Calculator](server, testsvc.NewCalc())
 

@@ -27,9 +27,12 @@ import (
 )
 
 // hostileServerOpts are the child's options: default limits, with the
-// timeouts short enough that slow attacks end within the test.
+// timeouts short enough that slow attacks end within the test, and no
+// limit per host below MaxConns: the flood comes from one host, and is
+// to reach MaxConns (TestConnsPerHost covers the per-host limit).
 var hostileServerOpts = remote.Options{
 	Listen:            "127.0.0.1:0",
+	MaxConnsPerHost:   1 << 20,
 	HandshakeTimeout:  5 * time.Second,
 	HeartbeatInterval: time.Second,
 	HeartbeatTimeout:  6 * time.Second,

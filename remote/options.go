@@ -50,11 +50,14 @@ type Options struct {
 	// Authorize decides every call to this runtime's objects, after the
 	// connection is authenticated and before the arguments are decoded:
 	// a non-nil error refuses the call with objerr.ErrAccessDenied, and
-	// the method does not run. An export can add its own rule
-	// (WithAuthorize). The DGC's Dirty and Clean are not subject to it:
-	// they only ever act for the caller's own, claimed, runtime id. Its
-	// Inspect, which tells who holds an object, is (Interface "Service",
-	// Method "Inspect"). Nil allows every call.
+	// the method does not run. Calls to objects or methods that do not
+	// exist are decided too (see Call), so a refused caller cannot probe
+	// for them. An export can add its own rule (WithAuthorize). The DGC's
+	// Dirty and Clean are not subject to it: they only ever act for the
+	// caller's own, claimed, runtime id. Its Inspect, which tells who
+	// holds an object, is closed to other runtimes unless Authorize is
+	// set and allows it (Interface "Service", Method "Inspect"). Nil
+	// allows every call but Inspect.
 	Authorize Authorizer
 
 	// MaxFrameSize bounds one message. Default 16 MiB.
@@ -69,8 +72,17 @@ type Options struct {
 	// are refused with objerr.ErrOverloaded. Default 1024.
 	MaxInflight int
 	// MaxConns bounds this runtime's connections, open and opening. An
-	// accepted connection beyond it is closed at once. Default 4096.
+	// accepted connection beyond it is refused at once: the dialler gets
+	// objerr.ErrOverloaded naming the limit. Default 4096.
 	MaxConns int
+	// MaxConnsPerHost bounds the connections other runtimes on one host
+	// (one IP address; for IPv6, one /64 network) have dialled to this
+	// runtime, open and opening, so that one host cannot take every slot
+	// of MaxConns. A connection beyond it is refused at once, with
+	// objerr.ErrOverloaded naming the limit. Many client runtimes behind
+	// one address (a NAT, a proxy, one large test machine) need it
+	// raised. Default 256.
+	MaxConnsPerHost int
 	// IdleTimeout closes a connection this runtime dialled once it has
 	// carried no call in either direction for this long; it is dialled
 	// again when needed. A connection a peer dialled is closed after twice
@@ -138,7 +150,7 @@ type Options struct {
 
 func (o Options) withDefaults() (Options, error) {
 	if o.MaxFrameSize < 0 || o.MaxInflight < 0 || o.HeartbeatInterval < 0 ||
-		o.MaxDepth < 0 || o.MaxCollectionLen < 0 || o.MaxConns < 0 || o.IdleTimeout < 0 ||
+		o.MaxDepth < 0 || o.MaxCollectionLen < 0 || o.MaxConns < 0 || o.MaxConnsPerHost < 0 || o.IdleTimeout < 0 ||
 		o.HeartbeatTimeout < 0 || o.HandshakeTimeout < 0 || o.DialTimeout < 0 ||
 		o.Lease < 0 || o.LeaseCheckInterval < 0 || o.OrphanGrace < 0 || o.TransitTimeout < 0 ||
 		o.MaxRefsPerPeer < 0 || o.MaxRefs < 0 || o.MaxOwnersPerPeer < 0 || o.MaxOwners < 0 {
@@ -146,6 +158,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxConns == 0 {
 		o.MaxConns = 4096
+	}
+	if o.MaxConnsPerHost == 0 {
+		o.MaxConnsPerHost = 256
 	}
 	if o.HandshakeTimeout == 0 {
 		o.HandshakeTimeout = 10 * time.Second

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -166,7 +167,7 @@ func (rt *Runtime) Shutdown(ctx context.Context) error {
 
 func (rt *Runtime) acceptLoop() {
 	defer rt.wg.Done()
-	var lastFull time.Time
+	var lastLog [overPerHost + 1]time.Time
 	for {
 		nc, err := rt.ln.Accept()
 		if err != nil {
@@ -176,37 +177,72 @@ func (rt *Runtime) acceptLoop() {
 			rt.log.Warn("objrmi: accept", "err", err)
 			continue
 		}
-		closed, full := rt.conns.trackHandshake(nc, rt.opts.MaxConns)
+		host := limitKey(nc.RemoteAddr())
+		closed, over := rt.conns.trackHandshake(nc, host, rt.opts.MaxConns, rt.opts.MaxConnsPerHost)
 		if closed {
 			nc.Close()
 			return
 		}
-		if full {
-			// Closed before any goroutine or buffer is spent on it. One
-			// log line per second at most, however hard the flood.
-			nc.Close()
-			if now := time.Now(); now.Sub(lastFull) >= time.Second {
-				lastFull = now
-				rt.log.Warn("objrmi: refusing connections: MaxConns", "limit", rt.opts.MaxConns,
-					"refused", rt.conns.takeRefused(), "last", nc.RemoteAddr().String())
-			}
+		if over == withinLimits {
+			rt.wg.Add(1)
+			go rt.accept(nc, host)
 			continue
 		}
-		rt.wg.Add(1)
-		go rt.accept(nc)
+		// Refused on this goroutine, before any other goroutine or
+		// buffer is spent on it: one short write into the fresh socket's
+		// empty send buffer, so the client learns which limit it hit,
+		// then close. One log line per limit per second at most, however
+		// hard the flood.
+		limit, name := rt.opts.MaxConns, "MaxConns"
+		reason := fmt.Sprintf("this runtime has its limit of %d connections (MaxConns): try again later", limit)
+		if over == overPerHost {
+			limit, name = rt.opts.MaxConnsPerHost, "MaxConnsPerHost"
+			reason = fmt.Sprintf("this runtime already has %d connections from your host, its limit (MaxConnsPerHost): "+
+				"close idle runtimes, or ask for a higher limit", limit)
+		}
+		transport.RefuseNow(nc, rt.hello(), objerr.CodeOverloaded, reason, refusalWriteTimeout)
+		if now := time.Now(); now.Sub(lastLog[over]) >= time.Second {
+			lastLog[over] = now
+			rt.log.Warn("objrmi: refusing connections: "+name, "limit", limit,
+				"refused", rt.conns.takeRefused(over), "last", nc.RemoteAddr().String())
+		}
 	}
 }
 
+// refusalWriteTimeout bounds the accept loop's write of a refusal. The
+// hello fits in any fresh socket's send buffer, so it is a guard only.
+const refusalWriteTimeout = 100 * time.Millisecond
+
+// limitKey is the host a socket counts against for MaxConnsPerHost: its
+// IP address, or for IPv6 its /64 network, which one host usually has
+// whole.
+func limitKey(addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return hostOf(addr)
+	}
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
+}
+
 // accept runs the server handshake on its own goroutine, so a slow client
-// cannot stall the accept loop.
-func (rt *Runtime) accept(nc net.Conn) {
+// cannot stall the accept loop. host is the socket's limitKey.
+func (rt *Runtime) accept(nc net.Conn, host string) {
 	defer rt.wg.Done()
 	me := rt.hello()
 	conn, br, peer, who, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, rt.opts.security(),
 		func(peer wire.Hello, who transport.Principal) error {
-			return rt.claim(peer.Runtime, who, nc.RemoteAddr(), false)
+			return rt.claim(peer.Runtime, who, hostOf(nc.RemoteAddr()))
 		})
-	rt.conns.untrackHandshake(nc)
+	rt.conns.untrackHandshake(nc, err != nil)
 	if err != nil {
 		msg := "objrmi: handshake refused"
 		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
@@ -216,7 +252,7 @@ func (rt *Runtime) accept(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	rt.startConn(conn, br, peer, who, false)
+	rt.startConn(conn, br, peer, who, false, host)
 }
 
 // hello is what this runtime says about itself to a new peer.
@@ -232,8 +268,14 @@ func (rt *Runtime) hello() wire.Hello {
 // while the other side could close under a call already on the wire. The
 // acceptor closes only after twice IdleTimeout, a backstop against peers
 // that never close theirs.
-func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who transport.Principal, dialled bool) *transport.Conn {
+//
+// An accepted connection holds the slot of host (its limitKey) that its
+// handshake took, until it ends.
+func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who transport.Principal, dialled bool, host string) *transport.Conn {
 	if !rt.conns.admit(&rt.wg) {
+		if !dialled {
+			rt.conns.releaseHost(host)
+		}
 		nc.Close()
 		return nil
 	}
@@ -250,7 +292,7 @@ func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who
 		s.leave(c)
 	})
 	s.attach(c)
-	rt.conns.add(c)
+	rt.conns.add(c, !dialled, host)
 	c.Start()
 	return c
 }

@@ -36,13 +36,21 @@ func PrincipalOf(ctx context.Context) (Principal, bool) {
 
 // Call is what an Authorizer decides on: who calls which method of
 // which object.
+//
+// A call that misses is decided too, before the caller learns anything:
+// for an object number that is not exported, Interface is empty (only
+// Options.Authorize is asked); for a method the object does not have,
+// Method is the name as the caller sent it, or empty when it named the
+// method by an unknown hash. Only a caller the rules allow is told "no
+// such object" or "no such method" (with the object's signatures); a
+// refused one gets the same refusal as for a method that exists.
 type Call struct {
 	Principal Principal // anonymous unless the connection authenticated
 	Caller    uuid.UUID // the calling runtime, bound to Principal (see Options.Authorize)
 	Addr      net.Addr  // the caller's network address
 	Object    uint64
-	Interface string // the remote interface's name, as in Ref.Iface
-	Method    string
+	Interface string // the remote interface's name, as in Ref.Iface; empty if Object is not exported
+	Method    string // see above for a method the object does not have
 }
 
 // Authorizer allows a call by returning nil, or refuses it. ctx is the
@@ -52,7 +60,9 @@ type Call struct {
 type Authorizer func(ctx context.Context, call Call) error
 
 // WithAuthorize gives an export its own rule, checked after the
-// runtime's Options.Authorize.
+// runtime's Options.Authorize. It decides calls to methods the export
+// does not have too (see Call); calls to object numbers that are not
+// exported are for Options.Authorize alone.
 func WithAuthorize(a Authorizer) ExportOption {
 	return func(c *exportConfig) { c.authorize = a }
 }
@@ -83,18 +93,19 @@ func (rt *Runtime) authorize(ctx context.Context, e *export, call Call) error {
 
 // claim binds a runtime id to the identity that first presented it: a
 // principal (and how it was proved) when the connection authenticated,
-// its host's address when an anonymous peer dialled in. Another peer
-// presenting the same id is refused while the first has a session or DGC
-// state here, so it can neither clean that runtime's references nor take
-// over its calls.
+// else the peer's host: the address it dialled in from, or the host this
+// runtime dialled to reach it. Another identity presenting the same id
+// is refused while the first has a session, DGC state or references
+// held here, so it can neither clean that runtime's references nor take
+// over its calls and callbacks.
 //
-// An anonymous peer this runtime dialled is not held to a host: it was
-// reached at the endpoint a reference named, which need not be the
-// address it dials from (NAT, several interfaces). It may not take an id
-// that a principal holds. Without authentication, then, a runtime's id is
-// as strong as its network address, and no stronger.
-func (rt *Runtime) claim(id uuid.UUID, who Principal, addr net.Addr, dialled bool) error {
-	key := "host " + hostOf(addr)
+// A runtime id is thus never weaker than the network address that first
+// presented it: an anonymous runtime keeps one host. A runtime that must
+// be reached at one address and dial from another (NAT, several
+// interfaces, a load balancer's address) must authenticate, with a
+// certificate or a token, to keep one identity across them.
+func (rt *Runtime) claim(id uuid.UUID, who Principal, host string) error {
+	key := "host " + host
 	if who.Authenticated() {
 		key = "principal " + who.Via + " " + who.Name
 	}
@@ -102,23 +113,38 @@ func (rt *Runtime) claim(id uuid.UUID, who Principal, addr net.Addr, dialled boo
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	prev, held := t.claims[id]
-	anonymousDial := dialled && !who.Authenticated()
 	switch {
 	case !held:
-		if !anonymousDial {
-			t.claims[id] = key
-		}
+		t.claims[id] = key
 		return nil
-	case prev == key, anonymousDial && !strings.HasPrefix(prev, "principal "):
+	case prev == key:
 		return nil
 	}
-	rt.log.Warn("objrmi: refused a runtime id claimed by another peer", "runtime", id, "claimant", key)
+	rt.log.Warn("objrmi: refused a runtime id claimed by another peer", "runtime", id, "claimant", key, "holder", prev)
 	return &transport.Refusal{Code: objerr.CodeAccessDenied,
-		Reason: fmt.Sprintf("runtime id %s is in use by another peer", id)}
+		Reason: fmt.Sprintf("runtime id %s is in use by another peer; a runtime reached at several addresses must authenticate (TLS or a token)", id)}
 }
 
-// sweepClaims forgets the claims of runtimes with no session and no DGC
-// state left.
+// dialHost is the host a dialled peer is bound to: the address this
+// runtime connected to, or, through a custom Options.Dial (a proxy or a
+// tunnel, whose socket's address is the proxy's), the endpoint's host as
+// the reference wrote it.
+func (rt *Runtime) dialHost(endpoint string, nc net.Conn) string {
+	if rt.opts.Dial == nil {
+		return hostOf(nc.RemoteAddr())
+	}
+	host, _, err := net.SplitHostPort(endpoint)
+	if err != nil {
+		return endpoint
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().String()
+	}
+	return strings.ToLower(host)
+}
+
+// sweepClaims forgets the claims of runtimes with no session, no DGC
+// state and no reference held here left.
 func (rt *Runtime) sweepClaims() {
 	t := &rt.sessions
 	t.mu.Lock()
@@ -130,7 +156,7 @@ func (rt *Runtime) sweepClaims() {
 	}
 	t.mu.Unlock()
 	for _, id := range ids {
-		if rt.dgc.Knows(id) {
+		if rt.dgc.Knows(id) || rt.held.Holds(id) {
 			continue
 		}
 		t.mu.Lock()

@@ -310,25 +310,43 @@ func TestRuntimeIDCannotBeTakenOver(t *testing.T) {
 	assert.Empty(t, h.Refusal)
 }
 
-// A runtime that dials from one address and listens on another (NAT,
-// several interfaces) is still itself when called back at its endpoint.
-func TestRuntimeReachedAtAnotherAddressKeepsItsID(t *testing.T) {
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
-	p := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", Dial: d.DialContext})
-	_, err := remote.Export[testsvc.Calculator](p, testsvc.NewCalc(), remote.WithID(calcID))
-	require.NoError(t, err)
-	q := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
-	_, err = remote.Export[testsvc.Calculator](q, testsvc.NewCalc(), remote.WithID(calcID))
-	require.NoError(t, err)
+// A runtime id is never weaker than its address: an anonymous runtime
+// that dials from one address and is reached at another (NAT, several
+// interfaces) is refused as a second host claiming its id. Proved by a
+// certificate, the same runtime is itself at both addresses.
+func TestRuntimeAtAnotherAddressMustAuthenticate(t *testing.T) {
+	pki := testutil.NewPKI(t)
+	for _, useTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "anonymous", true: "mutual TLS"}[useTLS], func(t *testing.T) {
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+			pOpts := remote.Options{Listen: "127.0.0.1:0", Dial: d.DialContext}
+			qOpts := remote.Options{Listen: "127.0.0.1:0"}
+			prefix := ""
+			if useTLS {
+				pOpts.TLS, qOpts.TLS, prefix = pki.Config("p", true), pki.Config("q", true), "tls:"
+			}
+			p := newRuntime(t, pOpts)
+			_, err := remote.Export[testsvc.Calculator](p, testsvc.NewCalc(), remote.WithID(calcID))
+			require.NoError(t, err)
+			q := newRuntime(t, qOpts)
+			_, err = remote.Export[testsvc.Calculator](q, testsvc.NewCalc(), remote.WithID(calcID))
+			require.NoError(t, err)
 
-	toQ, err := remote.Dial[testsvc.Calculator](ctxT(t), p, q.Endpoint(), calcID)
-	require.NoError(t, err)
-	_, err = toQ.Add(ctxT(t), 1, 1) // q now knows p's id, from 127.0.0.2
-	require.NoError(t, err)
-	toP, err := remote.Dial[testsvc.Calculator](ctxT(t), q, p.Endpoint(), calcID)
-	require.NoError(t, err, "q dials p at 127.0.0.1")
-	_, err = toP.Add(ctxT(t), 1, 1)
-	require.NoError(t, err)
+			toQ, err := remote.Dial[testsvc.Calculator](ctxT(t), p, prefix+q.Endpoint(), calcID)
+			require.NoError(t, err)
+			_, err = toQ.Add(ctxT(t), 1, 1) // q now knows p's id, from 127.0.0.2
+			require.NoError(t, err)
+			toP, err := remote.Dial[testsvc.Calculator](ctxT(t), q, prefix+p.Endpoint(), calcID)
+			if !useTLS {
+				require.ErrorIs(t, err, objerr.ErrAccessDenied, "q dials p at 127.0.0.1, a second host for p's id")
+				assert.ErrorContains(t, err, "must authenticate")
+				return
+			}
+			require.NoError(t, err, "p's certificate proves it at any address")
+			_, err = toP.Add(ctxT(t), 1, 1)
+			require.NoError(t, err)
+		})
+	}
 }
 
 // The runtime's rule also guards the DGC's Inspect, which tells who holds

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
@@ -103,32 +105,72 @@ type callerKey struct{}
 
 // ServeCall implements transport.Handler: it finds the object and lets
 // its skeleton run the call, with the caller's connection in the context.
+//
+// With a rule set (Options.Authorize, or the export's own), the rule
+// decides before anything about the object is told: a call to an
+// unknown object or an unknown method is put to it too, and a refused
+// caller gets the same refusal whether the object and method exist or
+// not. Only an allowed caller learns that they do not, and which methods
+// the object has.
 func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
 	rt := s.rt
 	rt.user.add() // for Shutdown
 	defer rt.user.done()
 	e, why := rt.exports.lookup(h.Object)
+	ctx = context.WithValue(ctx, callerKey{}, c)
+	if rt.opts.Authorize == nil && (e == nil || e.authorize == nil) {
+		if e == nil {
+			return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
+		}
+		if m := e.skel.Method(h); e.num == reservedDGC && m != nil && m.Index == dgcInspect {
+			return s.refuse(h, c, m.Name, errInspectClosed)
+		}
+		return e.skel.Serve(ctx, h, args, &s.env)
+	}
+	call := Call{Principal: c.Principal(), Caller: s.peer, Addr: c.RemoteAddr(), Object: h.Object, Method: h.Name}
+	var m *iface.Method
+	if e != nil {
+		call.Interface = e.it.Name
+		if m = e.skel.Method(h); m != nil {
+			call.Method = m.Name
+		}
+	}
+	if e != nil && e.num == reservedDGC && m != nil && m.Index != dgcInspect {
+		// Dirty and Clean only ever act for the caller's own, claimed,
+		// runtime id. Inspect, which tells who holds what, is for those
+		// the runtime's rule allows.
+		return e.skel.Serve(ctx, h, args, &s.env)
+	}
+	var err error
+	if e == nil {
+		err = rt.opts.Authorize(ctx, call) // set, or the first branch answered
+	} else {
+		err = rt.authorize(ctx, e, call)
+	}
+	if err != nil {
+		return s.refuse(h, c, call.Method, err)
+	}
 	if e == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
 	}
-	ctx = context.WithValue(ctx, callerKey{}, c)
-	if rt.opts.Authorize == nil && e.authorize == nil {
-		return e.skel.Serve(ctx, h, args, &s.env)
-	}
-	m := e.skel.Method(h)
-	if m == nil || e.num == reservedDGC && m.Index != dgcInspect {
-		// A miss is the skeleton's to explain. Dirty and Clean only ever
-		// act for the caller's own, claimed, runtime id; Inspect, which
-		// tells who holds what, is for those the rules allow.
-		return e.skel.Serve(ctx, h, args, &s.env)
-	}
-	call := Call{Principal: c.Principal(), Caller: s.peer, Addr: c.RemoteAddr(), Object: e.num, Interface: e.it.Name, Method: m.Name}
-	if err := rt.authorize(ctx, e, call); err != nil {
-		rt.log.Info("objrmi: call refused", "method", m.Op, "principal", call.Principal.String(), "caller", s.peer, "err", err)
-		return wire.ErrorReply(h.ID, objerr.CodeAccessDenied, &wire.ErrorBody{
-			Message: fmt.Sprintf("%s: access denied to %s: %v", m.Op, call.Principal, err)})
-	}
 	return e.skel.Serve(context.WithValue(ctx, authorizedKey{}, e.num), h, args, &s.env)
+}
+
+// errInspectClosed refuses the DGC's Inspect to other runtimes when no
+// Options.Authorize could allow it.
+var errInspectClosed = errors.New("the holders of this runtime's objects are not disclosed: its Options.Authorize can allow Inspect")
+
+// refuse answers a call the rules refused. The message depends only on
+// the principal and the rule's error, never on whether the object or the
+// method exists.
+func (s *session) refuse(h *wire.CallHeader, c *transport.Conn, method string, err error) *wire.Buffer {
+	who := c.Principal()
+	if len(method) > 64 { // a name the caller chose, in our log
+		method = method[:64] + "..."
+	}
+	s.rt.log.Info("objrmi: call refused", "object", h.Object, "method", method, "principal", who.String(), "caller", s.peer, "err", err)
+	return wire.ErrorReply(h.ID, objerr.CodeAccessDenied, &wire.ErrorBody{
+		Message: fmt.Sprintf("access denied to %s: %v", who, err)})
 }
 
 // Caller returns the identity of the runtime that made the call ctx

@@ -76,7 +76,9 @@ func (rt *Runtime) Confirm(ctx context.Context, v any) error {
 // Holders asks the owner of ref who holds its object: each holder
 // runtime with its lease expiry, and how many copies are in transit. It
 // is for tools (objregistry lookup); an object at a well-known id is not
-// counted and has none.
+// counted and has none. Another runtime's owner answers only if its
+// Options.Authorize allows Inspect; otherwise the call fails with
+// objerr.ErrAccessDenied.
 func (rt *Runtime) Holders(ctx context.Context, ref Ref) (gc.Object, error) {
 	if ref.Runtime == rt.id {
 		return rt.holders(ref.Object)

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
@@ -95,6 +97,11 @@ func lookup(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 		fmt.Fprintf(tw, "runtime:\t%s\n", ref.Runtime)
 		fmt.Fprintf(tw, "object:\t%d\n", ref.Object)
 		obj, err := rt.Holders(ctx, ref)
+		if errors.Is(err, objerr.ErrAccessDenied) {
+			// The owner's own choice (its Options.Authorize), not a failure.
+			fmt.Fprintf(tw, "holders:\tnot disclosed by the owner\n")
+			return tw.Flush()
+		}
 		if err != nil {
 			tw.Flush()
 			return fmt.Errorf("asking the owner for the lease holders: %w", err)

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,8 +81,11 @@ func fail(err error) {
 
 // childServer exports a Calc, binds it in the registry at url under
 // name, prints its runtime id, and runs until it is killed.
+//
+// It discloses who holds its objects (the DGC's Inspect, for objregistry
+// lookup) to tools on its own host.
 func childServer(url, name string) {
-	rt, err := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0", Lease: lease})
+	rt, err := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0", Lease: lease, Authorize: localInspect})
 	if err != nil {
 		fail(err)
 	}
@@ -99,6 +104,16 @@ func childServer(url, name string) {
 	}
 	fmt.Println(rt.ID())
 	select {}
+}
+
+// localInspect allows every call, and the DGC's Inspect from loopback
+// only.
+func localInspect(_ context.Context, c remote.Call) error {
+	ap, err := netip.ParseAddrPort(c.Addr.String())
+	if c.Method == "Inspect" && (err != nil || !ap.Addr().IsLoopback()) {
+		return errors.New("holders are shown to local tools only")
+	}
+	return nil
 }
 
 // childClient looks up the Calculator at url, calls it and prints the sum.

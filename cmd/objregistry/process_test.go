@@ -12,8 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/objrmi/objrmi/internal/testsvc"
 	"github.com/objrmi/objrmi/internal/testutil"
 	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/remote"
 )
 
 // Three kinds of process: the registry daemon, a server that binds, a
@@ -66,6 +68,23 @@ func TestRegistryServerClientAndCLI(t *testing.T) {
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, d.cmd.Wait(), "graceful exit on SIGINT")
 	assert.Contains(t, d.logs.String(), "objregistry: shutting down")
+}
+
+// An owner without an Authorize that allows Inspect does not disclose
+// who holds its objects: lookup says so, and succeeds.
+func TestLookupWhenTheOwnerDisclosesNoHolders(t *testing.T) {
+	d := serveRegistry(t)
+	srv := testutil.Runtime(t, remote.Options{Listen: "127.0.0.1:0"})
+	ref, err := remote.Export[testsvc.Calculator](srv, testsvc.NewCalc())
+	require.NoError(t, err)
+	c, err := registry.Dial(ctxT(t), srv, d.url)
+	require.NoError(t, err)
+	require.NoError(t, c.Bind(ctxT(t), "private", ref))
+
+	out, errOut, code := cli(t, "lookup", d.url+"/private")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `(?m)^object:\s+1024$`, out)
+	assert.Regexp(t, `(?m)^holders:\s+not disclosed by the owner$`, out)
 }
 
 func TestCLIUsage(t *testing.T) {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -92,33 +93,83 @@ func clientTLS(ctx context.Context, nc net.Conn, addr string, cfg *tls.Config) (
 			cfg.ServerName = host
 		}
 	}
-	tc := tls.Client(nc, cfg)
+	rec := &recordingConn{Conn: nc}
+	tc := tls.Client(rec, cfg)
 	err := tc.HandshakeContext(ctx)
+	rec.stop()
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) && string(rh.RecordHeader[:len(wire.Magic)]) == wire.Magic {
+		// A plaintext objrmi hello: a TLS runtime refusing the socket
+		// before its TLS handshake (over a connection limit), or a
+		// runtime without TLS. Its bytes are what TLS read, then the rest.
+		var h wire.Hello
+		if wire.ReadHello(io.MultiReader(bytes.NewReader(rec.seen), nc), &h) == nil &&
+			h.Refusal != "" && h.Code != objerr.CodeTLSMismatch {
+			return nil, refusedBy(addr, h)
+		}
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeTLSMismatch,
 			Reason: addr + " answered in plaintext objrmi: it does not use TLS, but the reference or URL says it does"}
 	}
 	return tc, err
 }
 
-func clientHello(nc net.Conn, me wire.Hello, addr string) (wire.Hello, error) {
-	if err := wire.WriteHello(nc, &me); err != nil {
-		return wire.Hello{}, err
+// recordingConn keeps the first bytes a TLS client reads, as long as
+// they may be a plaintext objrmi hello (they start with its magic), so
+// that a refusal sent in plaintext can be read back.
+//
+// Only the handshake's goroutine reads it until stop; the connection's
+// reader starts after Dial returns, so no lock is needed.
+type recordingConn struct {
+	net.Conn
+	seen    []byte
+	stopped bool
+}
+
+// maxRecorded bounds what recordingConn keeps: a hello's head and body.
+const maxRecorded = 16 << 10
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.stopped && n > 0 {
+		c.seen = append(c.seen, p[:n]...)
+		m := min(len(c.seen), len(wire.Magic))
+		if string(c.seen[:m]) != wire.Magic[:m] || len(c.seen) > maxRecorded {
+			c.stopped, c.seen = true, nil
+		}
 	}
+	return n, err
+}
+
+func (c *recordingConn) stop() { c.stopped = true }
+
+func clientHello(nc net.Conn, me wire.Hello, addr string) (wire.Hello, error) {
+	werr := wire.WriteHello(nc, &me)
+	// A server that refused at once may have closed before the hello
+	// arrived, failing the write; its refusal can still be read.
 	var peer wire.Hello
 	if err := wire.ReadHello(nc, &peer); err != nil {
+		if werr != nil {
+			return peer, werr
+		}
 		return peer, err
 	}
 	if peer.Refusal != "" {
-		code := peer.Code
-		if code == 0 {
-			code = objerr.CodeConnection
-		}
-		return peer, &objerr.Error{Kind: objerr.KindNotSent, Code: code,
-			Reason: addr + " refused the connection: " + peer.Refusal}
+		return peer, refusedBy(addr, peer)
+	}
+	if werr != nil {
+		return peer, werr
 	}
 	return peer, nil
+}
+
+// refusedBy is the dialler's error for the refusal hello h from addr.
+func refusedBy(addr string, h wire.Hello) error {
+	code := h.Code
+	if code == 0 {
+		code = objerr.CodeConnection
+	}
+	return &objerr.Error{Kind: objerr.KindNotSent, Code: code,
+		Reason: addr + " refused the connection: " + h.Refusal}
 }
 
 // DialFunc opens a network connection, as net.Dialer.DialContext does.
@@ -182,6 +233,17 @@ func Accept(nc net.Conn, me wire.Hello, timeout time.Duration, sec *Security, ch
 	}
 	nc.SetDeadline(time.Time{})
 	return conn, bufio.NewReaderSize(conn, readBufSize), peer, principal, nil
+}
+
+// RefuseNow refuses a fresh socket before any handshake: it writes a
+// plaintext hello saying why, with code, within timeout, and closes the
+// socket. A dialler reads it whether it spoke plaintext or TLS (see
+// clientTLS). It is for the accept loop, so it never blocks longer than
+// timeout.
+func RefuseNow(nc net.Conn, me wire.Hello, code objerr.Code, reason string, timeout time.Duration) {
+	nc.SetWriteDeadline(time.Now().Add(timeout))
+	refuse(nc, me, code, reason)
+	nc.Close()
 }
 
 // refuse tells the peer why, in a hello, and returns the same reason as
