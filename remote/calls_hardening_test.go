@@ -307,3 +307,20 @@ func TestShutdownNilContext(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nil context")
 }
+
+// The functions a method calls on its context answer "not in a call" for
+// a nil context, rather than panic, and so does Conn.
+func TestCallContextHelpersTakeNil(t *testing.T) {
+	var nilCtx context.Context
+	_, ok := remote.Caller(nilCtx)
+	assert.False(t, ok)
+	_, ok = remote.CallerAddr(nilCtx)
+	assert.False(t, ok)
+	_, ok = remote.PrincipalOf(nilCtx)
+	assert.False(t, ok)
+	_, ok = remote.Authorized(nilCtx)
+	assert.False(t, ok)
+	rt := newRuntime(t, remote.Options{})
+	_, err := rt.Conn(nilCtx, &remote.Ref{Endpoint: "127.0.0.1:1"})
+	assert.ErrorIs(t, err, objerr.ErrNilContext)
+}

@@ -177,7 +177,7 @@ func (s *session) refuse(h *wire.CallHeader, c *transport.Conn, method string, e
 // belongs to, as its connection's handshake stated it, or false outside
 // a remote call.
 func Caller(ctx context.Context) (uuid.UUID, bool) {
-	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
+	c, ok := callerConn(ctx)
 	if !ok {
 		return uuid.Nil, false
 	}
@@ -188,11 +188,21 @@ func Caller(ctx context.Context) (uuid.UUID, bool) {
 // belongs to came on, or false outside a remote call. It is the address
 // of the caller's host, whichever side opened the connection.
 func CallerAddr(ctx context.Context) (net.Addr, bool) {
-	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
+	c, ok := callerConn(ctx)
 	if !ok {
 		return nil, false
 	}
 	return c.RemoteAddr(), true
+}
+
+// callerConn is the connection the call ctx belongs to came on. A nil
+// ctx belongs to no call.
+func callerConn(ctx context.Context) (*transport.Conn, bool) {
+	if ctx == nil {
+		return nil, false
+	}
+	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
+	return c, ok
 }
 
 // orphanLost cancels the calls of peers that lost their connection more
