@@ -3,6 +3,7 @@ package refs
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,4 +88,44 @@ func TestSnapshotSaysWhyAReferenceIsGone(t *testing.T) {
 	held := tab.Snapshot()
 	require.Len(t, held, 1)
 	assert.Contains(t, held[0].State, "gone: owner runtime restarted: 127.0.0.1:9 is now runtime ")
+}
+
+// explaining gives each missing object the reason remote's DGC service
+// gives: "object N is gone: <why>".
+type explaining struct{ *ownerTable }
+
+func (x explaining) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, error) {
+	g, err := x.ownerTable.Dirty(ctx, to, d)
+	for i, m := range g.Missing {
+		g.Missing[i].Reason = fmt.Sprintf("object %d is gone: it was unexported", m.Object)
+	}
+	return g, err
+}
+
+// A reference the owner says is gone reads "<ref>: object N is gone:
+// why", once, and says what to do; Snapshot gives the owner's why.
+func TestAGoneReferenceSaysItOnce(t *testing.T) {
+	const lease = 100 * time.Millisecond
+	o := explaining{newOwner(lease, 7)}
+	tab := New(Config{}, o)
+	defer tab.Close()
+	ref := wire.Ref{Runtime: uuid.New(), Endpoint: "127.0.0.1:9", Object: 7, Iface: "Counter"}
+	defer tab.Hold(ref)()
+	require.NoError(t, tab.Confirm(context.Background(), ref))
+
+	o.tb.Forget(7)
+	lost := tab.Watch(ref)
+	select {
+	case <-lost.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the renewal did not report the object gone")
+	}
+	err := context.Cause(lost)
+	require.ErrorIs(t, err, objerr.ErrNoSuchObject)
+	t.Logf("%v", err)
+	assert.Contains(t, err.Error(), ref.String()+": object 7 is gone: it was unexported; get a new reference from its owner")
+	assert.Equal(t, 1, strings.Count(err.Error(), "is gone"), "%v", err)
+	held := tab.Snapshot()
+	require.Len(t, held, 1)
+	assert.Equal(t, "gone: object 7 is gone: it was unexported", held[0].State)
 }

@@ -312,7 +312,7 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 		if e := o.entries[m.Object]; e != nil {
 			e.state, e.reason = missing, m.Reason
 			e.markLost(&objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
-				Reason: fmt.Sprintf("%s is gone: %s", e.ref, m.Reason)})
+				Reason: goneFromOwner(e.ref.String(), m.Reason)})
 		}
 	}
 	for _, obj := range objs {
@@ -326,6 +326,16 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 	o.lease = g.Lease
 	o.renewAt = now.Add(g.Lease / 2)
 	return true
+}
+
+// goneFromOwner is the error's reason for a reference whose owner says
+// the object is gone; the owner's why already reads "object N is gone:
+// ...".
+func goneFromOwner(ref, why string) string {
+	if why == "" {
+		why = "its owner says it is gone"
+	}
+	return fmt.Sprintf("%s: %s; get a new reference from its owner (look it up again)", ref, why)
 }
 
 // goneReason is why an owner's "no such object" says the object is gone
