@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -57,30 +58,32 @@ func connect(fs *flag.FlagSet, args []string, named bool, do func(ctx context.Co
 	defer rt.Close()
 	step := "the registry " + u.Registry().String() + " to answer the connection's handshake"
 	c, err := registry.Dial(ctx, rt, u.Registry().String())
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return &hinted{err: err, msg: fmt.Sprintf("nothing listens at %s (connection refused): start a registry there (objregistry serve), or check the host and port",
+			u.Registry())}
+	}
 	if err == nil {
 		err = do(ctx, rt, c, u.Name, &step)
 	}
 	if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, objerr.ErrDeadline) ||
 		errors.Is(err, os.ErrDeadlineExceeded)) { // the socket's deadline, in the handshake
-		return &timeoutError{step: step, timeout: *timeout, err: err}
+		return &hinted{err: err, msg: fmt.Sprintf("timed out after %s waiting for %s: check that an objrmi runtime serves at that address, up and not overloaded, or give a longer --timeout",
+			*timeout, step)}
 	}
 	return err
 }
 
-// timeoutError is a command that ran out of time: it says what it
-// waited for, and what to try, instead of a bare "deadline exceeded".
-type timeoutError struct {
-	step    string
-	timeout time.Duration
-	err     error
+// hinted is an error the command rewords for its user: what it was
+// doing, and what to try, instead of a bare "deadline exceeded" or
+// "connection refused" at the end of a chain. The cause stays for
+// errors.Is.
+type hinted struct {
+	msg string
+	err error
 }
 
-func (e *timeoutError) Error() string {
-	return fmt.Sprintf("timed out after %s waiting for %s: check that an objrmi runtime serves at that address, up and not overloaded, or give a longer --timeout",
-		e.timeout, e.step)
-}
-
-func (e *timeoutError) Unwrap() error { return e.err }
+func (e *hinted) Error() string { return e.msg }
+func (e *hinted) Unwrap() error { return e.err }
 
 func list(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	long := fs.Bool("long", false, "also print each binding's interface, endpoint and object")

@@ -88,3 +88,16 @@ func TestTimeoutSaysWhatItWaitedFor(t *testing.T) {
 	assert.Contains(t, errOut, "give a longer --timeout")
 	t.Logf("%s", errOut)
 }
+
+// No registry at the URL: the error says so, and what to do, in one
+// line, not a chain that ends in "connection refused".
+func TestNoRegistryThereSaysWhatToDo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "objrmi://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+
+	_, errOut, code := cli(t, "list", url)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "objregistry list: nothing listens at "+url+" (connection refused): start a registry there (objregistry serve), or check the host and port\n", errOut)
+}
