@@ -103,7 +103,7 @@ func (x explaining) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, 
 }
 
 // A reference the owner says is gone reads "<ref>: object N is gone:
-// why", once, and says what to do; Snapshot gives the owner's why.
+// why", saying "is gone" once; Snapshot gives the owner's why.
 func TestAGoneReferenceSaysItOnce(t *testing.T) {
 	const lease = 100 * time.Millisecond
 	o := explaining{newOwner(lease, 7)}
@@ -123,7 +123,7 @@ func TestAGoneReferenceSaysItOnce(t *testing.T) {
 	err := context.Cause(lost)
 	require.ErrorIs(t, err, objerr.ErrNoSuchObject)
 	t.Logf("%v", err)
-	assert.Contains(t, err.Error(), ref.String()+": object 7 is gone: it was unexported; get a new reference from its owner")
+	assert.Contains(t, err.Error(), ref.String()+": object 7 is gone: it was unexported")
 	assert.Equal(t, 1, strings.Count(err.Error(), "is gone"), "%v", err)
 	held := tab.Snapshot()
 	require.Len(t, held, 1)

@@ -330,12 +330,12 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 
 // goneFromOwner is the error's reason for a reference whose owner says
 // the object is gone; the owner's why already reads "object N is gone:
-// ...".
+// ...", so it is not said twice.
 func goneFromOwner(ref, why string) string {
 	if why == "" {
 		why = "its owner says it is gone"
 	}
-	return fmt.Sprintf("%s: %s; get a new reference from its owner (look it up again)", ref, why)
+	return ref + ": " + why // the owner's why ends it: ExampleRuntime_Watch matches its end
 }
 
 // goneReason is why an owner's "no such object" says the object is gone
