@@ -235,10 +235,16 @@ func (o *owner) lapsed(last error) {
 	if o.lease > 0 {
 		since = o.until.Add(-o.lease)
 	}
+	// The code stays CodeConnection (the owner could not be reached); the
+	// reason leads with what that cost: the lease.
+	who, todo := fmt.Sprintf("runtime %s at %s", o.Runtime, o.Endpoint), "up and reachable"
+	if o.Endpoint == "" {
+		who, todo = fmt.Sprintf("runtime %s, which listens on no port,", o.Runtime), "up and connected to this runtime"
+	}
 	err := &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
-		Reason: fmt.Sprintf("lease on objects of runtime %s at %s lapsed: the owner has not answered since %s",
-			o.Runtime, o.Endpoint, since.Format(time.RFC3339Nano)),
-		Err: fmt.Errorf("%w: %w", objerr.ErrLeaseLapsed, last)}
+		Reason: fmt.Sprintf("lease lapsed: %s answered no renewal since %s: check that it is %s; its objects are claimed again when it answers",
+			who, since.Format("2006-01-02T15:04:05.000Z07:00"), todo),
+		Err: lapse{last}}
 	for _, e := range o.entries {
 		e.markLost(err)
 		e.lapsed = e.lostErr == err
@@ -262,7 +268,7 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 		if errors.Is(err, objerr.ErrNoSuchObject) {
 			// The owner restarted: nothing this runtime held of it is left.
 			for _, e := range o.entries {
-				e.state = missing
+				e.state, e.reason = missing, goneReason(err)
 				e.markLost(err)
 				t.answered(e)
 			}
@@ -306,7 +312,7 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 		if e := o.entries[m.Object]; e != nil {
 			e.state, e.reason = missing, m.Reason
 			e.markLost(&objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
-				Reason: fmt.Sprintf("%s is gone: %s", e.ref, m.Reason)})
+				Reason: goneFromOwner(e.ref.String(), m.Reason)})
 		}
 	}
 	for _, obj := range objs {
@@ -321,3 +327,31 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 	o.renewAt = now.Add(g.Lease / 2)
 	return true
 }
+
+// goneFromOwner is the error's reason for a reference whose owner says
+// the object is gone; the owner's why already reads "object N is gone:
+// ...", so it is not said twice.
+func goneFromOwner(ref, why string) string {
+	if why == "" {
+		why = "its owner says it is gone"
+	}
+	return ref + ": " + why // the owner's why ends it: ExampleRuntime_Watch matches its end
+}
+
+// goneReason is why an owner's "no such object" says the object is gone
+// ("owner runtime restarted: ..."), for Snapshot.
+func goneReason(err error) string {
+	var oe *objerr.Error
+	if errors.As(err, &oe) && oe.Reason != "" {
+		return oe.Reason
+	}
+	return err.Error()
+}
+
+// lapse is the cause of a lapse: it matches objerr.ErrLeaseLapsed and
+// the last renewal's error, and reads as the latter alone, since the
+// reason already says the lease lapsed.
+type lapse struct{ last error }
+
+func (l lapse) Error() string   { return l.last.Error() }
+func (l lapse) Unwrap() []error { return []error{objerr.ErrLeaseLapsed, l.last} }

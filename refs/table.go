@@ -502,7 +502,11 @@ func (t *Table) Snapshot() []Held {
 		for _, e := range o.entries {
 			st := [...]string{fresh: "claiming", held: "held", unsure: "retrying", missing: "gone: "}[e.state]
 			if e.state == missing {
-				st += e.reason
+				why := e.reason
+				if why == "" {
+					why = "the owner gave no reason"
+				}
+				st += why
 			}
 			out = append(out, Held{Ref: e.ref, Stubs: e.stubs, State: st})
 		}

@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -325,6 +326,11 @@ func (rt *Runtime) dialNow(ctx context.Context, key string, want uuid.UUID) (*tr
 	}
 	nc, br, peer, who, err := transport.Dial(ctx, rt.opts.Dial, endpoint, me, rt.opts.HandshakeTimeout, tlsCfg)
 	if err != nil {
+		if me.Token == "" && rt.opts.Token != "" && errors.Is(err, objerr.ErrUnauthenticated) {
+			return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeUnauthenticated,
+				Reason: endpoint + " requires authentication, and this runtime's Options.Token was not sent because the connection is plaintext: " +
+					"serve and dial it over TLS, or set Options.InsecureToken on a trusted network"}
+		}
 		return nil, err
 	}
 	if want != uuid.Nil && peer.Runtime != want {

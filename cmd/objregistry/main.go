@@ -34,6 +34,7 @@ usage:
   objregistry help   [COMMAND]
 
 URLs are objrmi://host[:port][/name]; the port defaults to 1099.
+Flags may come before or after the URL. Durations take a unit: 5s, 500ms.
 Run "objregistry COMMAND --help" for a command's flags.
 `
 
@@ -114,19 +115,33 @@ func hasFlags(fs *flag.FlagSet) bool {
 	return n > 0
 }
 
-// parse parses flags and wants exactly nargs arguments after them.
-func parse(fs *flag.FlagSet, args []string, nargs int, what string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// parse parses flags and returns the arguments, exactly nargs. Flags may come
+// before or after the arguments, as in most CLIs ("list URL --long");
+// after "--" everything is an argument.
+func parse(fs *flag.FlagSet, args []string, nargs int, what string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%v: %w", err, errUsage)
 		}
-		return fmt.Errorf("%v: %w", err, errUsage)
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if used := args[:len(args)-len(rest)]; len(used) > 0 && used[len(used)-1] == "--" {
+			pos = append(pos, rest...) // Parse stopped at "--"
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
-	if fs.NArg() != nargs {
+	if len(pos) != nargs {
 		if nargs == 0 {
-			return fmt.Errorf("unexpected argument %q: %w", fs.Arg(0), errUsage)
+			return nil, fmt.Errorf("unexpected argument %q: %w", pos[0], errUsage)
 		}
-		return fmt.Errorf("want %s, got %d arguments: %w", what, fs.NArg(), errUsage)
+		return nil, fmt.Errorf("want %s, got %d arguments: %w", what, len(pos), errUsage)
 	}
-	return nil
+	return pos, nil
 }

@@ -147,7 +147,7 @@ func TestBindingOfAKilledServerDisappears(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return strings.Contains(d.logs.String(), `msg="objrmi registry: removed a binding: its object is gone or unreachable" name=calc`)
 	}, 5*time.Second, 10*time.Millisecond, "the registry logs why:\n%s", d.logs)
-	assert.Contains(t, d.logs.String(), "lease on objects of runtime")
+	assert.Contains(t, d.logs.String(), "lease lapsed: runtime")
 
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, d.cmd.Wait(), "graceful exit on SIGTERM")

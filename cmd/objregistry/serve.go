@@ -20,14 +20,14 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:1099", "`address` to accept connections on (\":1099\" for every interface)")
 	store := fs.String("store", "memory", "where bindings live: \"memory\", or \"file:PATH\" to survive restarts")
 	level := fs.String("log-level", "info", "least `level` logged to stderr: debug, info, warn or error")
-	lease := fs.Duration("lease", 30*time.Second, "`duration` of the leases this registry grants, and assumes for owners that never granted it one")
+	lease := durationFlag(fs, "lease", 30*time.Second, "`duration` of the leases this registry grants, and assumes for owners that never granted it one")
 	tlsConfig := tlsFlags(fs)
 	var binders []string
 	fs.Func("binder", "a `principal` (client certificate name) that may bind from other hosts; repeatable", func(name string) error {
 		binders = append(binders, name)
 		return nil
 	})
-	if err := parse(fs, args, 0, ""); err != nil {
+	if _, err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
 	tc, err := tlsConfig(true)

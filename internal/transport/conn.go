@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
@@ -330,7 +332,22 @@ func (c *Conn) forget(id uint64, p *pending) {
 
 func (c *Conn) lost(kind objerr.Kind) error {
 	return &objerr.Error{Kind: kind, Code: objerr.CodeConnection,
-		Reason: "connection to " + c.nc.RemoteAddr().String() + " lost", Err: c.err}
+		Reason: "connection to " + c.peerName() + " lost", Err: c.err}
+}
+
+// peerName names the peer for a person: its runtime and the endpoint its
+// hello gave, as a user would know it. The address of a connection the
+// peer opened is an ephemeral source port, which names it only when it
+// listens on no port.
+func (c *Conn) peerName() string {
+	addr := c.nc.RemoteAddr().String()
+	switch {
+	case c.peer.Runtime == uuid.Nil:
+		return addr
+	case c.peer.Endpoint == "":
+		return fmt.Sprintf("runtime %s at %s (it listens on no port)", c.peer.Runtime, addr)
+	}
+	return fmt.Sprintf("runtime %s at %s", c.peer.Runtime, c.peer.Endpoint)
 }
 
 // ContextError is the error for a call whose context ended: canceled or
