@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -67,4 +68,38 @@ func TestMediansAndRatios(t *testing.T) {
 	assert.Equal(t, pipelinedName, floorFor(workloads[1]), "W2 divides by the pipelined floor")
 	assert.Equal(t, "met", verdict(1.1, 1.15, true))
 	assert.Equal(t, "MISSED by 50%", verdict(0.375, 0.75, false))
+}
+
+// A full run judges objrmi's targets; a QUICK run, CI's smoke test, prints
+// no verdict, so a passing CI log never reads "MISSED".
+func TestQuickReportJudgesNoTargets(t *testing.T) {
+	med := []result{ // objrmi far behind the floor: every target missed
+		{System: "objrmi", Workload: "W1", P50us: 100, ClientCPUus: 50, ServerCPUus: 50, CallsPerSec: 10_000},
+		{System: floorName, Workload: "W1", P50us: 10, ClientCPUus: 5, ServerCPUus: 5, CallsPerSec: 100_000},
+	}
+	var full, quick bytes.Buffer
+	report(&full, med, systems, workloads[:1], "", false)
+	report(&quick, med, systems, workloads[:1], "", true)
+
+	assert.Contains(t, full.String(), "W1 p50 ≤ 1.15× raw-tcp")
+	assert.Contains(t, full.String(), "MISSED by")
+	assert.Contains(t, quick.String(), "p50 10.00×", "the measurements are still printed")
+	assert.NotContains(t, quick.String(), "MISSED")
+	assert.NotContains(t, quick.String(), "verdict")
+	assert.Contains(t, quick.String(), "not judged in a QUICK run")
+}
+
+// `make bench` and `make scale` write their JSON lines into bench/ by
+// default; git must ignore both files, so a run leaves no untracked file.
+func TestDefaultOutputsAreIgnoredByGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not found")
+	}
+	if err := exec.Command("git", "rev-parse", "--is-inside-work-tree").Run(); err != nil {
+		t.Skip("not in a git work tree")
+	}
+	for _, f := range []string{resultsFile, scaleFile} {
+		out, err := exec.Command("git", "check-ignore", "--no-index", "-v", f).CombinedOutput()
+		assert.NoError(t, err, "bench/%s is not ignored by git: add it to .gitignore (%s)", f, out)
+	}
 }

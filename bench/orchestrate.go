@@ -14,6 +14,14 @@ import (
 	"time"
 )
 
+// The default output files, in the working directory (bench/ when run
+// through make): the repository's .gitignore lists both, so a run leaves
+// the tree clean.
+const (
+	resultsFile = "bench-results.jsonl"
+	scaleFile   = "bench-scale.jsonl"
+)
+
 // run is the main job: every workload, every system, round after round.
 func run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -25,7 +33,7 @@ func run(args []string) error {
 	rounds := fs.Int("rounds", sz.rounds, "rounds of interleaved cells; the table shows medians")
 	only := fs.String("systems", "", "comma-separated systems to run (default all)")
 	onlyW := fs.String("workloads", "", "comma-separated workloads to run (default all)")
-	out := fs.String("json", "bench-results.jsonl", "file for the JSON lines")
+	out := fs.String("json", resultsFile, "file for the JSON lines")
 	cpu := fs.String("cpu", "0", "the CPU that pinned workloads share")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,7 +88,7 @@ func run(args []string) error {
 		}
 	}
 	fmt.Println()
-	report(os.Stdout, med, syss, wls, pin)
+	report(os.Stdout, med, syss, wls, pin, quick)
 	fmt.Printf("\n%d cells in %s; JSON lines in %s\n", len(all), time.Since(began).Round(time.Second), *out)
 	return nil
 }

@@ -48,7 +48,7 @@ func scale(args []string) error {
 	runtimes := fs.Int("runtimes", n, "client runtimes in all")
 	nproc := fs.Int("procs", procs, "client processes they are spread over")
 	seconds := fs.Float64("seconds", secs, "how long every runtime calls")
-	out := fs.String("json", "bench-scale.jsonl", "file for the JSON line")
+	out := fs.String("json", scaleFile, "file for the JSON line")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -1,8 +1,12 @@
 // Command server exports a Calculator, binds it in a standalone registry
 // (cmd/objregistry), and serves it until interrupted, when it unbinds it.
 //
-//	go run ./cmd/objregistry serve &
-//	go run ./examples/calculator/server -registry objrmi://127.0.0.1:1099
+//	examples/calculator/run.sh   # builds and runs registry, server and client, then stops them
+//
+// or, built with go build -o bin/ and run by hand, each in its own terminal:
+//
+//	bin/objregistry serve
+//	bin/server -registry objrmi://127.0.0.1:1099
 package main
 
 import (
