@@ -9,7 +9,7 @@
 //	type Calculator interface {
 //		Add(ctx context.Context, a, b int64) (int64, error)
 //	}
-//	//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Calculator
+//	//go:generate go tool objstub -type Calculator
 //
 // A server exports an implementation; a client obtains a stub and calls it:
 //

@@ -259,7 +259,7 @@ func New(it *iface.Interface, ref wire.Ref, rt Runtime) (reflect.Value, error) {
 	mk, ok := shells.Load(it.Type)
 	if !ok {
 		return reflect.Value{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding,
-			Reason: fmt.Sprintf("no stub for %s: run objstub on it (//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type %s)", it.Type, it.Name)}
+			Reason: fmt.Sprintf("no stub for %s: generate one with objstub (//go:generate go tool objstub -type %s)", it.Type, it.Name)}
 	}
 	return reflect.ValueOf(mk.(func(*Stub) any)(bind(it, ref, rt))), nil
 }

@@ -4,9 +4,11 @@
 // interface needs a small generated type that implements it by forwarding
 // every call to stub.Stub.Invoke. objstub writes that type, and an init
 // function that registers it with stub.Register, from the interface's
-// declaration. Put a directive next to the interfaces:
+// declaration. Add it to your module as a tool
+// (go get -tool github.com/objrmi/objrmi/cmd/objstub), put a directive next
+// to the interfaces:
 //
-//	//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Calculator,Counter
+//	//go:generate go tool objstub -type Calculator,Counter
 //
 // and run go generate. Flags:
 //
@@ -37,9 +39,13 @@ func main() {
 const usage = `usage: objstub -type T1[,T2...] [-output FILE] [-dir DIR]
 
 objstub generates the objrmi client shells of the named remote interfaces.
-Use it from a go:generate directive in the package that declares them:
+Add it to your module as a tool, once:
 
-	//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Calculator
+	go get -tool github.com/objrmi/objrmi/cmd/objstub
+
+and use it from a go:generate directive in the package that declares them:
+
+	//go:generate go tool objstub -type Calculator
 
 Flags:
 `
