@@ -1,0 +1,64 @@
+package remote_test
+
+import (
+	"bufio"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/remote"
+)
+
+// helloWith opens a socket to endpoint and completes the handshake by
+// hand with the hello h, as a hostile peer would.
+func helloWith(t *testing.T, endpoint string, h wire.Hello) (net.Conn, *bufio.Reader) {
+	nc, err := net.Dial("tcp", endpoint)
+	require.NoError(t, err)
+	t.Cleanup(func() { nc.Close() })
+	if h.Runtime == uuid.Nil {
+		h.Runtime = uuid.New()
+	}
+	require.NoError(t, wire.WriteHello(nc, &h))
+	br := bufio.NewReader(nc)
+	var peer wire.Hello
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	require.NoError(t, wire.ReadHello(br, &peer))
+	require.Empty(t, peer.Refusal)
+	nc.SetReadDeadline(time.Time{})
+	return nc, br
+}
+
+// A hello whose PingEvery is a nanosecond or two made the heartbeat ask
+// for a ticker of zero, which panics: any anonymous peer crashed the
+// whole server process with one hello. A microsecond made it ping in a
+// busy loop. The wish is now held to a floor.
+func TestReviewTinyPingEveryCannotCrashTheServer(t *testing.T) {
+	cmd, endpoint, _ := startChild(t)
+	for _, every := range []time.Duration{1, time.Microsecond} {
+		nc, br := helloWith(t, endpoint, wire.Hello{PingEvery: every})
+		// The server's pings must come, but not in a flood.
+		nc.SetReadDeadline(time.Now().Add(time.Second))
+		frames := 0
+		for {
+			if _, err := wire.ReadFrame(br, 1<<10); err != nil {
+				break
+			}
+			frames++
+		}
+		assert.Less(t, frames, 1000, "pings in one second after asking for one every %s", every)
+	}
+
+	cli := newRuntime(t, remote.Options{})
+	calc, err := remote.Dial[testsvc.Calculator](ctxT(t), cli, endpoint, calcID)
+	require.NoError(t, err, "the server process lives on")
+	sum, err := calc.Add(ctxT(t), 1, 2)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), sum)
+	assert.Nil(t, cmd.ProcessState, "the server process lives on")
+}
