@@ -27,7 +27,7 @@ const (
 // PrincipalOf returns the principal of the connection the call ctx
 // belongs to came on, or false outside a remote call.
 func PrincipalOf(ctx context.Context) (Principal, bool) {
-	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
+	c, ok := callerConn(ctx)
 	if !ok {
 		return Principal{}, false
 	}
@@ -64,6 +64,9 @@ type authorizedKey struct{}
 // called in-process can tell, from it, that the rule already ran: the
 // same ctx passed on to another object does not carry its number.
 func Authorized(ctx context.Context) (obj uint64, ok bool) {
+	if ctx == nil {
+		return 0, false
+	}
 	obj, ok = ctx.Value(authorizedKey{}).(uint64)
 	return obj, ok
 }

@@ -135,7 +135,7 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 // belongs to, as its connection's handshake stated it, or false outside
 // a remote call.
 func Caller(ctx context.Context) (uuid.UUID, bool) {
-	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
+	c, ok := callerConn(ctx)
 	if !ok {
 		return uuid.Nil, false
 	}
@@ -146,11 +146,23 @@ func Caller(ctx context.Context) (uuid.UUID, bool) {
 // belongs to came on, or false outside a remote call. It is the address
 // of the caller's host, whichever side opened the connection.
 func CallerAddr(ctx context.Context) (net.Addr, bool) {
-	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
+	c, ok := callerConn(ctx)
 	if !ok {
 		return nil, false
 	}
 	return c.RemoteAddr(), true
+}
+
+// callerConn is the connection the call ctx belongs to came on. A nil
+// ctx is no remote call: these helpers are also called from code the
+// user calls in-process (registry.LocalOnly), where a nil ctx must not
+// panic.
+func callerConn(ctx context.Context) (*transport.Conn, bool) {
+	if ctx == nil {
+		return nil, false
+	}
+	c, ok := ctx.Value(callerKey{}).(*transport.Conn)
+	return c, ok
 }
 
 // orphanLost cancels the calls of peers that lost their connection more
