@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"testing"
 	"time"
@@ -61,4 +62,46 @@ func TestReviewTinyPingEveryCannotCrashTheServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), sum)
 	assert.Nil(t, cmd.ProcessState, "the server process lives on")
+}
+
+// Deriver waits on a context derived from its call's, as methods that
+// bound a step with context.WithTimeout or run an errgroup do.
+type Deriver interface {
+	Derived(ctx context.Context) error
+}
+
+type deriver struct{ seen chan error }
+
+func (d deriver) Derived(ctx context.Context) error {
+	sub, cancel := context.WithCancel(ctx)
+	defer cancel()
+	<-sub.Done()
+	d.seen <- sub.Err()
+	return sub.Err()
+}
+
+// A call that ran out of time is a deadline error on both sides (item
+// 4), also for a context the method derives from its call's: the call's
+// context is cancelled with cause DeadlineExceeded, and a child of a
+// cancelCtx inherits Err context.Canceled, so the method saw "context
+// canceled" (and answered it as an application error) at its deadline.
+func TestReviewDerivedContextSeesDeadlineExceeded(t *testing.T) {
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	impl := deriver{seen: make(chan error, 1)}
+	_, err := remote.Export[Deriver](srv, impl, remote.WithID(calcID))
+	require.NoError(t, err)
+	cli := newRuntime(t, remote.Options{})
+	d := remote.Dynamic(cli, remote.Ref{Endpoint: srv.Endpoint(), Object: calcID, Iface: "Deriver"})
+	for i := range 4 {
+		ctx, cancel := context.WithTimeout(ctxT(t), 200*time.Millisecond)
+		_, err := d.Call(ctx, "Derived")
+		cancel()
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "round %d: the caller", i)
+		select {
+		case got := <-impl.seen:
+			assert.ErrorIs(t, got, context.DeadlineExceeded, "round %d: the method's derived context", i)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the method never saw its context end")
+		}
+	}
 }
