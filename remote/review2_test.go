@@ -13,6 +13,7 @@ import (
 
 	"github.com/objrmi/objrmi/internal/testsvc"
 	"github.com/objrmi/objrmi/internal/wire"
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/remote"
 )
 
@@ -103,5 +104,55 @@ func TestReviewDerivedContextSeesDeadlineExceeded(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the method never saw its context end")
 		}
+	}
+}
+
+// Lister returns long lists, and pauses.
+type Lister interface {
+	Many(ctx context.Context, n int) ([]int8, error)
+	Pause(ctx context.Context, d time.Duration) error
+}
+
+type lister struct{}
+
+func (lister) Many(_ context.Context, n int) ([]int8, error) { return make([]int8, n), nil }
+func (lister) Pause(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// A result longer than the caller's MaxCollectionLen (a server with
+// larger limits, or default limits on both sides: the server does not
+// check the caller's collection limits) fails that call alone, as an
+// oversized result does (item 3). Before, the caller treated the reply
+// as a protocol violation and closed the connection, so every other call
+// in flight on it failed as "outcome unknown" while its method ran on.
+func TestReviewOverlongResultFailsOnlyItsCall(t *testing.T) {
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	_, err := remote.Export[Lister](srv, lister{}, remote.WithID(calcID))
+	require.NoError(t, err)
+	cli := newRuntime(t, remote.Options{})
+	d := remote.Dynamic(cli, remote.Ref{Endpoint: srv.Endpoint(), Object: calcID, Iface: "Lister"})
+	_, err = d.Call(ctxT(t), "Pause", time.Duration(0))
+	require.NoError(t, err)
+
+	paused := make(chan error, 1)
+	go func() {
+		_, err := d.Call(ctxT(t), "Pause", 2*time.Second)
+		paused <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the pause is in flight
+	_, err = d.Call(ctxT(t), "Many", wire.MaxCollectionLen+1)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, objerr.ErrLimit, "the long result is refused as a limit: %v", err)
+	select {
+	case err := <-paused:
+		assert.NoError(t, err, "the other call on the connection lives on")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the paused call never returned")
 	}
 }
