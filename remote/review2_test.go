@@ -156,3 +156,54 @@ func TestReviewOverlongResultFailsOnlyItsCall(t *testing.T) {
 		t.Fatal("the paused call never returned")
 	}
 }
+
+// A peer of C can poison C's claim on a third runtime's object: it sends
+// C a reference to A's object X with a wrong key. C's claim is refused,
+// its entry for X is marked gone, and when B later gives C the real X
+// (the right key), C keeps the entry it has: it never claims X, acks B at
+// once, and once B lets go A collects X under C, a live holder.
+func TestReviewWrongKeyFromAnotherPeerCannotCostAHolderItsObject(t *testing.T) {
+	t.Skip("REVIEW: refs.Table.hold keeps the first key an entry saw, and a refused entry (state missing) is never claimed again when the right key arrives later; the fix (re-claim a refused entry with a new key, remember a different key seen while claiming) changes refs state handling: left to the DGC owner")
+	opts := remote.Options{Listen: "127.0.0.1:0", Lease: 2 * time.Second, TransitTimeout: 2 * time.Second}
+	a, b, c := newRuntime(t, opts), newRuntime(t, opts), newRuntime(t, opts)
+	m := newRuntime(t, remote.Options{})
+	implA := testsvc.NewCalc()
+	_, err := remote.Export[testsvc.Calculator](a, implA, remote.WithID(calcID))
+	require.NoError(t, err)
+	_, err = remote.Export[testsvc.Calculator](c, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+	ctx := ctxT(t)
+
+	x, err := dialCalc(t, b, a.Endpoint()).NewCounter(ctx, 1)
+	require.NoError(t, err)
+	ref, _ := remote.RefOf(x)
+
+	// The attacker knows A's id and X's number (both are in any
+	// reference of A's, and numbers are sequential), not X's key.
+	forged := ref
+	forged.Key ^= 0x5a5a
+	poison, err := remote.StubOf[testsvc.Counter](m, forged)
+	require.NoError(t, err)
+	require.NoError(t, dialCalc(t, m, c.Endpoint()).Keep(ctx, "poison", poison))
+	require.Eventually(t, func() bool {
+		for _, h := range c.Inspect().Held {
+			if h.Ref.Runtime == ref.Runtime && h.Ref.Object == ref.Object && h.State != "claiming" {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 10*time.Millisecond, "C's claim with the forged key is answered")
+
+	// B gives C the real X, then lets go of its own.
+	calcC := dialCalc(t, b, c.Endpoint())
+	require.NoError(t, calcC.Keep(ctx, "x", x))
+	remote.Release(x)
+
+	// C holds X: A must keep it for as long as C does.
+	deadline := time.Now().Add(3 * opts.Lease)
+	for time.Now().Before(deadline) {
+		_, err := calcC.Use(ctx, "x", 1)
+		require.NoError(t, err, "C's X was collected while C held it (holders at A: %v)", holderIDs(a, ref))
+		time.Sleep(100 * time.Millisecond)
+	}
+}
