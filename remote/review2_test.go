@@ -3,6 +3,7 @@ package remote_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -206,4 +207,49 @@ func TestReviewWrongKeyFromAnotherPeerCannotCostAHolderItsObject(t *testing.T) {
 		require.NoError(t, err, "C's X was collected while C held it (holders at A: %v)", holderIDs(a, ref))
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// A burst of calls past the server's MaxInflight from a client that
+// reads everything: each call beyond the limit is owed a refusal, which
+// the heartbeat writes one frame at a time while the reader, which only
+// queues them, runs far ahead. Past 4,096 refusals owed the server
+// closed the connection as if the client did not read, so the calls it
+// had accepted failed as "outcome unknown" with their methods running.
+// A refusal must cost that call alone.
+func TestReviewBurstPastMaxInflightKeepsTheConnection(t *testing.T) {
+	t.Skip("REVIEW: startCall kills the connection once maxOwed (4,096) refusals are queued, and the heartbeat drains them a frame at a time far slower than the reader queues them, so a healthy client's burst is taken for a peer that does not read. Fix options (batch the owed frames under one lock and flush; let the reader wait for queue space, bounded by the heartbeat's write deadline) touch the reader-never-waits rule: left to the transport owner")
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", MaxInflight: 8})
+	_, err := remote.Export[Lister](srv, lister{}, remote.WithID(calcID))
+	require.NoError(t, err)
+	cli := newRuntime(t, remote.Options{})
+	d := remote.Dynamic(cli, remote.Ref{Endpoint: srv.Endpoint(), Object: calcID, Iface: "Lister"})
+	_, err = d.Call(ctxT(t), "Pause", time.Duration(0))
+	require.NoError(t, err)
+
+	const calls = 8000
+	errs := make(chan error, calls)
+	start := make(chan struct{})
+	for range calls {
+		go func() {
+			<-start
+			_, err := d.Call(ctxT(t), "Pause", time.Second)
+			errs <- err
+		}()
+	}
+	close(start)
+	var ok, overloaded int
+	for range calls {
+		err := <-errs
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, objerr.ErrOverloaded):
+			overloaded++
+		default:
+			t.Errorf("a call failed for another reason than overload: %v", err)
+			t.FailNow()
+		}
+	}
+	t.Logf("%d calls: %d served, %d refused as overloaded", calls, ok, overloaded)
+	assert.Positive(t, ok)
 }
