@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -252,4 +253,22 @@ func TestReviewBurstPastMaxInflightKeepsTheConnection(t *testing.T) {
 	}
 	t.Logf("%d calls: %d served, %d refused as overloaded", calls, ok, overloaded)
 	assert.Positive(t, ok)
+}
+
+// MaxFrameSize is an int, but the hello states it in 32 bits: 4 GiB + 64
+// was announced as 64, and every peer refused to send this runtime any
+// call over 64 bytes.
+func TestReviewHugeMaxFrameSizeIsNotTruncatedInTheHello(t *testing.T) {
+	if strconv.IntSize < 64 {
+		t.Skip("MaxFrameSize cannot exceed 4 GiB here")
+	}
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", MaxFrameSize: 1<<32 + 64})
+	_, err := remote.Export[testsvc.Calculator](srv, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+	cli := newRuntime(t, remote.Options{})
+	calc, err := remote.Dial[testsvc.Calculator](ctxT(t), cli, srv.Endpoint(), calcID)
+	require.NoError(t, err)
+	got, err := calc.Echo(ctxT(t), make([]byte, 1024))
+	require.NoError(t, err)
+	assert.Len(t, got, 1024)
 }
