@@ -107,6 +107,14 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 	rt := s.rt
 	rt.user.add() // for Shutdown
 	defer rt.user.done()
+	if rt.isClosing() {
+		// Counted after Close began: Shutdown may already have seen no
+		// user code running and returned, so the method must not start
+		// (a call the reader handed to a worker just before the
+		// connection died reaches here after Close).
+		return wire.ErrorReply(h.ID, objerr.CodeClosed, &wire.ErrorBody{
+			Message: "the runtime is closing: the call was not run"})
+	}
 	e, why := rt.exports.lookup(h.Object)
 	if e == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
