@@ -324,7 +324,10 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 	// The owner's lease started when the dirty arrived, before now.
 	o.until = now.Add(g.Lease)
 	o.lease = g.Lease
-	o.renewAt = now.Add(g.Lease / 2)
+	// The lease is the owner's word: held to a floor, so that an owner
+	// granting a nanosecond cannot make this runtime renew in a loop as
+	// fast as it answers.
+	o.renewAt = now.Add(max(g.Lease/2, minRenewal))
 	return true
 }
 
@@ -355,3 +358,5 @@ type lapse struct{ last error }
 
 func (l lapse) Error() string   { return l.last.Error() }
 func (l lapse) Unwrap() []error { return []error{objerr.ErrLeaseLapsed, l.last} }
+// minRenewal is the shortest time between two renewals to one owner.
+const minRenewal = 10 * time.Millisecond

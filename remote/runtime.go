@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -258,7 +259,7 @@ func (rt *Runtime) accept(nc net.Conn, host string) {
 // hello is what this runtime says about itself to a new peer.
 func (rt *Runtime) hello() wire.Hello {
 	return wire.Hello{Runtime: rt.id, Endpoint: rt.endpoint, PingEvery: rt.tcfg.HeartbeatInterval,
-		MaxFrame: uint32(rt.tcfg.MaxFrameSize)}
+		MaxFrame: uint32(min(rt.tcfg.MaxFrameSize, math.MaxUint32))} // a frame's length prefix has 32 bits anyway
 }
 
 // startConn wraps a handshaken socket in a Conn owned by this runtime,

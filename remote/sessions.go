@@ -116,6 +116,14 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 	rt := s.rt
 	rt.user.add() // for Shutdown
 	defer rt.user.done()
+	if rt.isClosing() {
+		// Counted after Close began: Shutdown may already have seen no
+		// user code running and returned, so the method must not start
+		// (a call the reader handed to a worker just before the
+		// connection died reaches here after Close).
+		return wire.ErrorReply(h.ID, objerr.CodeClosed, &wire.ErrorBody{
+			Message: "the runtime is closing: the call was not run"})
+	}
 	e, why := rt.exports.lookup(h.Object)
 	ctx = context.WithValue(ctx, callerKey{}, c)
 	if rt.opts.Authorize == nil && (e == nil || e.authorize == nil) {
@@ -196,7 +204,9 @@ func CallerAddr(ctx context.Context) (net.Addr, bool) {
 }
 
 // callerConn is the connection the call ctx belongs to came on. A nil
-// ctx belongs to no call.
+// ctx is no remote call: these helpers are also called from code the
+// user calls in-process (registry.LocalOnly), where a nil ctx must not
+// panic.
 func callerConn(ctx context.Context) (*transport.Conn, bool) {
 	if ctx == nil {
 		return nil, false

@@ -20,6 +20,14 @@ type callCtx struct {
 	mu      sync.Mutex
 	timer   *time.Timer
 	stopped bool
+	// done is closed once the call's context ends. It is not the inner
+	// context's own channel, so that a context the method derives from
+	// this one is not attached to the inner cancelCtx (whose Err is
+	// always context.Canceled) but asks this one's Err when it ends: a
+	// derived context then sees context.DeadlineExceeded at the deadline
+	// too, as under context.WithDeadline. Cause still finds the inner
+	// context's cause.
+	done chan struct{}
 }
 
 func newCallCtx(ctx context.Context, cancel context.CancelCauseFunc, timeout time.Duration) *callCtx {
@@ -32,11 +40,14 @@ func (c *callCtx) Done() <-chan struct{} {
 	c.arm.Do(func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		done := make(chan struct{})
+		c.done = done
+		context.AfterFunc(c.Context, func() { close(done) })
 		if !c.stopped {
 			c.timer = time.AfterFunc(time.Until(c.deadline), c.expire)
 		}
 	})
-	return c.Context.Done()
+	return c.done
 }
 
 // expire ends the call's context as context.WithDeadline would: Err is

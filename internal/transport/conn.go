@@ -426,8 +426,22 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 			return err
 		}
 		if err := c.validateReturn(f); err != nil {
-			f.Release()
-			return err
+			if !errors.Is(err, wire.ErrLimit) {
+				f.Release()
+				return err
+			}
+			// Well formed and read whole, so the stream is still in step,
+			// but more than this side takes: a servant with larger limits,
+			// or the same ones (a server does not know its caller's
+			// collection limits). That call alone fails, as for a result
+			// larger than MaxFrameSize; the connection and the other
+			// calls on it live on.
+			c.cfg.Logger.Info("objrmi: reply exceeds a limit; failing that call",
+				"peer", c.nc.RemoteAddr().String(), "err", err)
+			b := wire.ErrorReply(id, objerr.CodeResultLimit, &wire.ErrorBody{Message: fmt.Sprintf(
+				"the method ran, but its result was refused here: %v", err)})
+			f.B = append(f.B[:0], b.Bytes()[4:]...)
+			b.Release()
 		}
 		c.mu.Lock()
 		p := c.pending[id]

@@ -236,6 +236,10 @@ func (c *Conn) heartbeat() {
 	if p := c.peer.PingEvery; p > 0 && p < every {
 		every = p
 	}
+	// The peer's wish comes from the wire: held to a floor, so that a
+	// hello asking for a ping every nanosecond neither makes a ticker of
+	// zero (a panic that would take the whole process) nor a busy loop.
+	every = max(every, minPingEvery)
 	tick := time.NewTicker(every / 2)
 	defer tick.Stop()
 	used, usedAt := c.used.Load(), time.Now()
@@ -260,6 +264,10 @@ func (c *Conn) heartbeat() {
 		}
 	}
 }
+
+// minPingEvery is the most often a connection pings, whatever either
+// side asks for.
+const minPingEvery = 10 * time.Millisecond
 
 // ErrIdle is why a connection closed by IdleTimeout died.
 var ErrIdle = errors.New("objrmi: connection closed: idle for longer than IdleTimeout")
