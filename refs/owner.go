@@ -358,5 +358,6 @@ type lapse struct{ last error }
 
 func (l lapse) Error() string   { return l.last.Error() }
 func (l lapse) Unwrap() []error { return []error{objerr.ErrLeaseLapsed, l.last} }
+
 // minRenewal is the shortest time between two renewals to one owner.
 const minRenewal = 10 * time.Millisecond
