@@ -95,7 +95,10 @@ type Options struct {
 	// Default 5 s.
 	HeartbeatInterval time.Duration
 	// HeartbeatTimeout is how long a silent peer is given before its
-	// connection is declared dead. Default 4 × HeartbeatInterval.
+	// connection is declared dead: no frame from it, or no 32 KiB more of
+	// a large frame, for this long. It also bounds every socket write: a
+	// peer that reads nothing for this long is cut. Default 4 ×
+	// HeartbeatInterval.
 	HeartbeatTimeout time.Duration
 	// HandshakeTimeout bounds the opening of a connection. Default 10 s.
 	HandshakeTimeout time.Duration

@@ -112,6 +112,7 @@ type Conn struct {
 	kick chan struct{} // wakes the heartbeat to write owed frames
 
 	readDeadline deadline // the reader's own
+	progress     progressReader
 
 	mu      sync.Mutex
 	pending map[uint64]*pending
@@ -119,16 +120,11 @@ type Conn struct {
 	// owed are small frames the peer is owed, written by the heartbeat
 	// goroutine so that neither a caller giving up nor the reader ever
 	// waits for the socket: cancels, and refusals of calls. Bounded by
-	// maxOwed.
-	owed []owedFrame
-}
-
-// owedFrame is a frame the heartbeat writes for the reader or a caller;
-// with last set, the connection closes once it is written (a refusal for
-// a broken limit).
-type owedFrame struct {
-	b    *wire.Buffer
-	last error
+	// maxOwed. last, if set, is written after them, and then the
+	// connection closes with lastCause: a refusal for a broken limit.
+	owed      []owedFrame
+	last      *wire.Buffer
+	lastCause error
 }
 
 type pending struct {
@@ -161,6 +157,7 @@ func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello,
 		c.peerMax = int(peer.MaxFrame)
 	}
 	c.w.init(nc)
+	c.progress = progressReader{c: c}
 	c.alive.Store(1) // the reader
 	return c
 }
@@ -368,15 +365,13 @@ func (c *Conn) refuseCall(id uint64, err error) {
 	cause := fmt.Errorf("%w: %w", objerr.ErrProtocol, err)
 	c.cfg.Logger.Warn("objrmi: closing connection: limit exceeded",
 		"peer", c.nc.RemoteAddr().String(), "err", err)
-	if !c.owe(wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()}), cause) {
-		c.fail(cause)
-	}
+	c.oweLast(wire.ErrorReply(id, objerr.CodeLimit, &wire.ErrorBody{Message: err.Error()}), cause)
 }
 
 func (c *Conn) readLoop() {
 	for {
 		c.readDeadline.extend(c.nc.SetReadDeadline, c.cfg.HeartbeatTimeout)
-		f, err := wire.ReadFrame(c.br, c.cfg.MaxFrameSize)
+		f, err := wire.ReadFrame(&c.progress, c.cfg.MaxFrameSize)
 		if err != nil {
 			c.readFailed(err)
 			break
@@ -540,8 +535,7 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		// also stop the replies and cancels that free the slots.
 		d.Release()
 		f.Release()
-		if !c.owe(wire.ErrorReply(h.ID, objerr.CodeOverloaded, &wire.ErrorBody{
-			Message: fmt.Sprintf("%d calls already in flight on this connection, or their replies not yet read (MaxInflight)", c.cfg.MaxInflight)}), nil) {
+		if !c.owe(owedFrame{id: h.ID}) {
 			return fmt.Errorf("%d refusals owed to a peer that keeps calling without reading them", maxOwed)
 		}
 		return nil

@@ -41,6 +41,13 @@ var errNotWritten = errors.New("frame not written")
 // connection failed with b possibly on the wire. self is how many of the
 // busy calls are the writer's own.
 func (c *Conn) write(ctx context.Context, b *wire.Buffer, self int32) error {
+	err := c.send(ctx, b.Bytes(), self)
+	b.Release()
+	return err
+}
+
+// send writes p, one or more whole frames, as write does.
+func (c *Conn) send(ctx context.Context, p []byte, self int32) error {
 	w := &c.w
 	w.queued.Add(1)
 	select {
@@ -49,23 +56,19 @@ func (c *Conn) write(ctx context.Context, b *wire.Buffer, self int32) error {
 		select {
 		case w.lock <- struct{}{}:
 		case <-c.done:
-			b.Release()
 			c.abandon()
 			return errNotWritten
 		case <-ctx.Done():
-			b.Release()
 			c.abandon()
 			return errNotWritten
 		}
 	}
 	if c.Err() != nil {
 		<-w.lock
-		b.Release()
 		c.abandon()
 		return errNotWritten
 	}
-	err := c.writeLocked(b.Bytes())
-	b.Release()
+	err := c.writeLocked(p)
 	if err == nil && w.queued.Load() == 1 && c.busy.Load() > self {
 		// Other calls are under way and may be about to write: let them
 		// run first, so that they queue behind this writer and one flush
@@ -168,60 +171,102 @@ func (d *deadline) extend(set func(time.Time) error, timeout time.Duration) {
 	set(d.at)
 }
 
-// maxOwed bounds the frames owed to the peer and not yet written: a
-// peer that keeps sending calls it must be refused, while reading none of
-// the refusals, is cut off rather than queued for.
-const maxOwed = 4096
+// maxOwed bounds the frames owed to the peer and not yet written. Each
+// costs 16 bytes until the heartbeat writes it, so a healthy peer's burst
+// of calls past MaxInflight fits many times over; a peer that keeps
+// sending calls it must be refused, while reading none of the refusals,
+// is cut off rather than queued for.
+const maxOwed = 1 << 16
 
-// owe queues b for the heartbeat to write, and wakes it. last, if not
-// nil, closes the connection with that cause once b is written. It never
-// blocks; it reports false, releasing b, if the queue is full.
-func (c *Conn) owe(b *wire.Buffer, last error) bool {
+// owedFrame is a small frame the peer is owed: a cancel of one of this
+// side's calls, or the refusal of one of the peer's, "overloaded".
+type owedFrame struct {
+	id     uint64
+	cancel bool
+	why    wire.CancelReason
+}
+
+// owe queues f for the heartbeat to write, and wakes it. It never
+// blocks; it reports false if the queue is full.
+func (c *Conn) owe(f owedFrame) bool {
 	c.mu.Lock()
 	full := len(c.owed) >= maxOwed
 	if !full {
-		c.owed = append(c.owed, owedFrame{b, last})
+		c.owed = append(c.owed, f)
 	}
 	c.mu.Unlock()
-	if full {
-		b.Release()
-		return false
+	if !full {
+		c.wakeHeartbeat()
 	}
+	return !full
+}
+
+// oweLast queues b, a refusal for a broken limit, as the connection's
+// last frame: once the heartbeat has written it, the connection closes
+// with cause.
+func (c *Conn) oweLast(b *wire.Buffer, cause error) {
+	c.mu.Lock()
+	if c.last != nil {
+		c.mu.Unlock()
+		b.Release()
+		return
+	}
+	c.last, c.lastCause = b, cause
+	c.mu.Unlock()
+	c.wakeHeartbeat()
+}
+
+func (c *Conn) wakeHeartbeat() {
 	select {
 	case c.kick <- struct{}{}:
 	default: // the heartbeat is already due to look
 	}
-	return true
 }
 
 // sendCancel tells the peer to cancel call id. It never blocks.
 func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
-	b := wire.GetBuffer(wire.KindCancel)
-	wire.PutCancel(b, id, why)
-	if !c.owe(b, nil) {
+	if !c.owe(owedFrame{id: id, cancel: true, why: why}) {
 		// As many cancels owed as the peer has calls of ours, and it
 		// reads none of them: the connection is as good as dead.
 		c.fail(fmt.Errorf("%w: %d frames owed to a peer that does not read them", objerr.ErrPeerGone, maxOwed))
 	}
 }
 
-// writeOwed writes the frames owed to the peer.
+// writeOwed writes the frames owed to the peer, all of them in one
+// batch, then the last frame if one is owed.
 func (c *Conn) writeOwed() {
 	c.mu.Lock()
-	owed := c.owed
-	c.owed = nil
+	owed, last, cause := c.owed, c.last, c.lastCause
+	c.owed, c.last = nil, nil
 	c.mu.Unlock()
-	for i, o := range owed {
-		if c.write(context.Background(), o.b, 0) != nil {
-			for _, rest := range owed[i+1:] {
-				rest.b.Release()
+	if len(owed) > 0 {
+		var batch []byte
+		for _, f := range owed {
+			b := f.frame(c.cfg.MaxInflight)
+			batch = append(batch, b.Bytes()...)
+			b.Release()
+		}
+		if c.send(context.Background(), batch, 0) != nil {
+			if last != nil {
+				last.Release()
 			}
 			return
 		}
-		if o.last != nil {
-			c.fail(o.last)
-		}
 	}
+	if last != nil && c.write(context.Background(), last, 0) == nil {
+		c.fail(cause)
+	}
+}
+
+// frame builds the frame f stands for.
+func (f owedFrame) frame(maxInflight int) *wire.Buffer {
+	if f.cancel {
+		b := wire.GetBuffer(wire.KindCancel)
+		wire.PutCancel(b, f.id, f.why)
+		return b
+	}
+	return wire.ErrorReply(f.id, objerr.CodeOverloaded, &wire.ErrorBody{Message: fmt.Sprintf(
+		"%d calls already in flight on this connection, or their replies not yet read (MaxInflight): retry later", maxInflight)})
 }
 
 // heartbeat pings the peer when nothing else was written for a while,

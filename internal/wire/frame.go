@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -129,7 +128,7 @@ func (f *Frame) Release() {
 
 // ReadFrame reads one frame from r. A frame longer than max is refused
 // before any of it is allocated; an empty frame is a protocol error.
-func ReadFrame(r *bufio.Reader, max int) (*Frame, error) {
+func ReadFrame(r io.Reader, max int) (*Frame, error) {
 	var p [prefixLen]byte
 	if _, err := io.ReadFull(r, p[:]); err != nil {
 		return nil, err
