@@ -319,21 +319,29 @@ func (t *Table) admit(newOwner, newEntry bool, peer uuid.UUID) error {
 		refs, owners = pc.refs, pc.owners
 	}
 	limit := func(what string, n int, opt string) error {
-		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeLimit, Err: objerr.ErrLimit,
-			Reason: fmt.Sprintf("refusing a reference from runtime %s: it would exceed %d %s (Options.%s)", peer, n, what, opt)}
+		return limitError(fmt.Sprintf("a reference from runtime %s would exceed the %d %s (Options.%s)", peer, n, what, opt))
 	}
 	switch {
 	case newOwner && owners >= t.cfg.MaxOwnersPerPeer:
-		return limit("owner runtimes introduced by one peer", t.cfg.MaxOwnersPerPeer, "MaxOwnersPerPeer")
+		return limit("owner runtimes one peer may introduce", t.cfg.MaxOwnersPerPeer, "MaxOwnersPerPeer")
 	case newOwner && t.nowners >= t.cfg.MaxOwners:
-		return limit("owner runtimes held from", t.cfg.MaxOwners, "MaxOwners")
+		return limit("owner runtimes this runtime holds references of", t.cfg.MaxOwners, "MaxOwners")
 	case newEntry && refs >= t.cfg.MaxRefsPerPeer:
-		return limit("references introduced by one peer", t.cfg.MaxRefsPerPeer, "MaxRefsPerPeer")
+		return limit("references one peer may introduce", t.cfg.MaxRefsPerPeer, "MaxRefsPerPeer")
 	case newEntry && t.nrefs >= t.cfg.MaxRefs:
-		return limit("held references", t.cfg.MaxRefs, "MaxRefs")
+		return limit("references this runtime holds", t.cfg.MaxRefs, "MaxRefs")
 	}
 	return nil
 }
+
+// limitError is a reference refused for a bound. It matches
+// objerr.ErrLimit, and reads as what was refused and why alone: it ends
+// up inside the refused call's error, which already says "limit
+// exceeded".
+type limitError string
+
+func (e limitError) Error() string        { return string(e) }
+func (e limitError) Is(target error) bool { return target == objerr.ErrLimit }
 
 // count adds to what peer introduced, and to the totals. t.mu is held.
 func (t *Table) count(peer uuid.UUID, refs, owners int) {
