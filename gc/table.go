@@ -23,9 +23,11 @@ type Reason uint8
 
 // Reasons, in the words "no such object" errors use.
 const (
-	Released  Reason = iota + 1 // its last holder released it
-	Lapsed                      // its last holder's lease lapsed
-	Unclaimed                   // it was sent but the receiver never claimed it
+	Released     Reason = iota + 1 // its last holder released it
+	Lapsed                         // its last holder's lease lapsed
+	Unclaimed                      // it was sent but the receiver never claimed it
+	Disconnected                   // its last holder, which listens on no port, stayed disconnected too long
+	Closing                        // the owner runtime is closing
 )
 
 func (r Reason) String() string {
@@ -36,6 +38,10 @@ func (r Reason) String() string {
 		return "its last lease lapsed"
 	case Unclaimed:
 		return "it was sent to a runtime that never claimed it"
+	case Disconnected:
+		return "its last holder listens on no port and stayed disconnected past its grace"
+	case Closing:
+		return "its runtime is closing"
 	}
 	return fmt.Sprintf("gc.Reason(%d)", r)
 }
@@ -335,6 +341,44 @@ func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
 		}
 	}
 	return events, lapsed
+}
+
+// Drop ends holder's lease at once, as if it had lapsed, because it can
+// no longer renew it: it listens on no port, and its connection has been
+// gone for longer than its grace. It returns the objects left
+// unreferenced. A holder that comes back later is not Known, and claims
+// again what is still there.
+func (t *Table) Drop(holder uuid.UUID) []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	h := t.holders[holder]
+	if h == nil || h.lapsed {
+		return nil
+	}
+	h.lapsed, h.expires = true, time.Now()
+	var events []Event
+	for obj := range h.held {
+		delete(h.held, obj)
+		if o := t.objects[obj]; o != nil {
+			delete(o.holders, holder)
+			events = t.settle(obj, o, Disconnected, events)
+		}
+	}
+	return events
+}
+
+// Referenced lists the objects that some runtime holds or that are on
+// their way to one, for the runtime to tell them it is closing.
+func (t *Table) Referenced() []uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []uint64
+	for obj, o := range t.objects {
+		if len(o.holders) > 0 || len(o.pins) > 0 {
+			out = append(out, obj)
+		}
+	}
+	return out
 }
 
 // Knows reports whether holder has a lease here, or a clean remembered:

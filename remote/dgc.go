@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/wire"
@@ -21,6 +23,23 @@ import (
 // happens, on its own goroutine, with no lock held.
 type Unreferenced interface {
 	Unreferenced()
+}
+
+// UnreferencedBecause is implemented by exported objects that want to
+// know why no other runtime holds them any more. An object that
+// implements it gets this call instead of Unreferenced, with why one of:
+//   - gc.Released: its last holder released it;
+//   - gc.Lapsed: its last holder's lease lapsed (the holder died, or was
+//     cut off for a whole lease);
+//   - gc.Unclaimed: it was sent to a runtime that never claimed it;
+//   - gc.Disconnected: its last holder listens on no port and stayed
+//     disconnected longer than Options.HolderGrace;
+//   - gc.Closing: this runtime is closing while it is still held (only
+//     objects that implement UnreferencedBecause hear of this one).
+//
+// It is called on its own goroutine, with no lock held.
+type UnreferencedBecause interface {
+	UnreferencedBecause(why gc.Reason)
 }
 
 var (
@@ -162,6 +181,7 @@ func (rt *Runtime) checkLeases() {
 				rt.orphan(peer, fmt.Errorf("%w: the lease of runtime %s lapsed", objerr.ErrOrphaned, peer))
 			}
 			rt.orphanLost(now)
+			rt.dropDisconnected(now)
 			rt.sweepClaims()
 		}
 	}
@@ -179,19 +199,69 @@ func (rt *Runtime) unreferenced(events []gc.Event) {
 			rt.exports.remove(ev.Object, e, "it was collected: "+ev.Reason.String())
 		}
 		rt.log.Debug("objrmi: object unreferenced", "object", ev.Object, "why", ev.Reason.String(), "collected", e.collectable)
-		u, ok := e.skel.Object().(Unreferenced)
-		if !ok {
-			continue
+		rt.tellUnreferenced(ev, e.skel.Object(), false)
+	}
+}
+
+// tellUnreferenced calls obj's UnreferencedBecause, or its Unreferenced
+// unless only a reason-aware object is to hear of ev, on a goroutine of
+// its own counted for Shutdown.
+func (rt *Runtime) tellUnreferenced(ev gc.Event, obj any, reasonOnly bool) {
+	var call func()
+	switch u := obj.(type) {
+	case UnreferencedBecause:
+		call = func() { u.UnreferencedBecause(ev.Reason) }
+	case Unreferenced:
+		if reasonOnly {
+			return
 		}
-		rt.user.add()
-		go func() {
-			defer rt.user.done()
-			defer func() {
-				if r := recover(); r != nil {
-					rt.log.Error("objrmi: Unreferenced panicked", "object", ev.Object, "panic", r)
-				}
-			}()
-			u.Unreferenced()
+		call = u.Unreferenced
+	default:
+		return
+	}
+	rt.user.add()
+	go func() {
+		defer rt.user.done()
+		defer func() {
+			if r := recover(); r != nil {
+				rt.log.Error("objrmi: Unreferenced panicked", "object", ev.Object, "panic", r)
+			}
 		}()
+		call()
+	}()
+}
+
+// closingUnreferenced tells the objects that are still held, and want to
+// know why, that their runtime is closing: no holder will reach them again.
+func (rt *Runtime) closingUnreferenced() {
+	for _, obj := range rt.dgc.Referenced() {
+		if e := rt.exports.get(obj); e != nil {
+			rt.tellUnreferenced(gc.Event{Object: obj, Reason: gc.Closing}, e.skel.Object(), true)
+		}
+	}
+}
+
+// dropDisconnected ends the leases of holders that listen on no port and
+// have been disconnected for longer than HolderGrace: they can neither be
+// called back nor renew without dialling again, so their objects need not
+// wait for a whole lease.
+func (rt *Runtime) dropDisconnected(now time.Time) {
+	t := &rt.sessions
+	t.mu.Lock()
+	var due []uuid.UUID
+	for peer, since := range t.gone {
+		if now.Sub(since) >= rt.opts.HolderGrace {
+			due = append(due, peer)
+			delete(t.gone, peer)
+		}
+	}
+	t.mu.Unlock()
+	for _, peer := range due {
+		events := rt.dgc.Drop(peer)
+		if len(events) > 0 {
+			rt.log.Info("objrmi: dropped the leases of a holder that listens on no port and stayed disconnected",
+				"peer", peer, "grace", rt.opts.HolderGrace, "unreferenced", len(events))
+		}
+		rt.unreferenced(events)
 	}
 }

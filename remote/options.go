@@ -125,6 +125,15 @@ type Options struct {
 	// reconnect before the calls it left running here are cancelled with
 	// objerr.ErrOrphaned. Default 10 s.
 	OrphanGrace time.Duration
+	// HolderGrace is how long a holder that listens on no port may stay
+	// disconnected before its leases here end, and the objects only it
+	// held are unreferenced (gc.Disconnected), without waiting for the
+	// whole Lease. Such a holder can be neither called back nor dialled:
+	// until it dials again, it is as good as gone. The trade-off: a
+	// listenerless client whose network fails for longer than this loses
+	// its hold, and finds objects that were collected meanwhile gone when
+	// it comes back. Default 10 s.
+	HolderGrace time.Duration
 	// TransitTimeout is how long a reference inside a message keeps its
 	// object alive while the receiver's dirty is on its way. A receiver
 	// acknowledges a reference to a third runtime's object once that
@@ -155,7 +164,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxFrameSize < 0 || o.MaxInflight < 0 || o.HeartbeatInterval < 0 ||
 		o.MaxDepth < 0 || o.MaxCollectionLen < 0 || o.MaxConns < 0 || o.MaxConnsPerHost < 0 || o.IdleTimeout < 0 ||
 		o.HeartbeatTimeout < 0 || o.HandshakeTimeout < 0 || o.DialTimeout < 0 ||
-		o.Lease < 0 || o.LeaseCheckInterval < 0 || o.OrphanGrace < 0 || o.TransitTimeout < 0 ||
+		o.Lease < 0 || o.LeaseCheckInterval < 0 || o.OrphanGrace < 0 || o.HolderGrace < 0 || o.TransitTimeout < 0 ||
 		o.MaxRefsPerPeer < 0 || o.MaxRefs < 0 || o.MaxOwnersPerPeer < 0 || o.MaxOwners < 0 {
 		return o, errors.New("objrmi: Options: limits and durations must not be negative")
 	}
@@ -182,6 +191,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.OrphanGrace == 0 {
 		o.OrphanGrace = 10 * time.Second
+	}
+	if o.HolderGrace == 0 {
+		o.HolderGrace = 10 * time.Second
 	}
 	if o.TransitTimeout == 0 {
 		o.TransitTimeout = 30 * time.Second

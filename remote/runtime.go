@@ -131,11 +131,13 @@ func (rt *Runtime) isClosing() bool {
 // Close stops the listener, closes every connection (failing the calls
 // this runtime has in flight and cancelling, with cause ErrRuntimeClosing,
 // the calls it is serving), and waits for the runtime's own goroutines.
+// Objects still held that implement UnreferencedBecause hear gc.Closing.
 // It does not wait for user code: methods still running (their contexts
 // are cancelled) and Unreferenced callbacks finish on their own; use
 // Shutdown to wait for them too. It is safe to call more than once.
 func (rt *Runtime) Close() error {
 	rt.closeOnce.Do(func() {
+		rt.closingUnreferenced()
 		close(rt.closing)
 		rt.cancel(objerr.ErrRuntimeClosing)
 		if rt.ln != nil {

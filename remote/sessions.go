@@ -35,15 +35,20 @@ type session struct {
 }
 
 type sessionTable struct {
-	mu      sync.Mutex
-	byPeer  map[uuid.UUID]*session
-	claims  map[uuid.UUID]string // runtime id -> the identity that claimed it (see claim)
-	orphans atomic.Uint64        // calls cancelled as orphans, ever
+	mu     sync.Mutex
+	byPeer map[uuid.UUID]*session
+	claims map[uuid.UUID]string // runtime id -> the identity that claimed it (see claim)
+	// gone maps the holders that listen on no port and lost their last
+	// connection to when they lost it (see dropDisconnected). One entry
+	// per peer, gone after HolderGrace or when the peer comes back.
+	gone    map[uuid.UUID]time.Time
+	orphans atomic.Uint64 // calls cancelled as orphans, ever
 }
 
 func (t *sessionTable) init() {
 	t.byPeer = make(map[uuid.UUID]*session)
 	t.claims = make(map[uuid.UUID]string)
+	t.gone = make(map[uuid.UUID]time.Time)
 }
 
 // join returns the session for peer, creating it, for a connection about
@@ -71,6 +76,7 @@ func (s *session) attach(c *transport.Conn) {
 	if _, dead := s.conns[c]; !dead {
 		s.conns[c] = true
 		s.lostAt, s.orphaned = time.Time{}, false
+		delete(t.gone, s.peer)
 	}
 }
 
@@ -87,6 +93,9 @@ func (s *session) Lost(c *transport.Conn) {
 		}
 	}
 	s.lostAt = time.Now()
+	if c.Peer().Endpoint == "" {
+		t.gone[s.peer] = s.lostAt // it cannot be dialled: only it can come back
+	}
 }
 
 // leave forgets c once its calls are done, and the session with it when
