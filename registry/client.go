@@ -82,7 +82,7 @@ func (c *Client) List(ctx context.Context) ([]string, error) {
 func (c *Client) wrap(err error) error {
 	var oe *objerr.Error
 	if errors.As(err, &oe) && oe.Code == objerr.CodeNoSuchObject {
-		return fmt.Errorf("objrmi registry: no registry at %s: %w", c.url, err)
+		return fmt.Errorf("objrmi registry: no registry at %s (the runtime there serves none: start one with objregistry serve or registry.Serve): %w", c.url, err)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.url, err)

@@ -226,14 +226,28 @@ func (rt *Runtime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, er
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection,
 			Reason: fmt.Sprintf("runtime %s has no listener and no open connection to this runtime", ref.Runtime)}
 	}
-	c, err := rt.dial(ctx, dialKey(ref.Endpoint, ref.TLS), ref.Runtime)
+	want := ref.Runtime
+	if followsRestarts(ref) {
+		want = uuid.Nil
+	}
+	c, err := rt.dial(ctx, dialKey(ref.Endpoint, ref.TLS), want)
 	if err != nil {
 		return nil, err
 	}
-	if got := c.Peer().Runtime; ref.Runtime != uuid.Nil && got != ref.Runtime {
+	if got := c.Peer().Runtime; want != uuid.Nil && got != want {
 		return nil, notTheOwner(ref.Endpoint, got, ref.Runtime)
 	}
 	return c, nil
+}
+
+// followsRestarts reports whether ref names whatever serves its
+// well-known id at its endpoint now, rather than one runtime's object:
+// a stub from Dial (or registry.Dial) reaches the restarted server at the
+// same address. Objects at well-known ids are not counted, so no lease is
+// lost in the swap. The runtime's own DGC stubs do not follow: an owner
+// that restarted must be seen to have, so that its references end.
+func followsRestarts(ref *wire.Ref) bool {
+	return ref.Object < FirstDynamicID && ref.Object != reservedDGC
 }
 
 // notTheOwner is the error for an endpoint whose runtime is not the one

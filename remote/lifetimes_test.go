@@ -100,3 +100,31 @@ func TestUnreferencedBecauseSaysWhy(t *testing.T) {
 	require.NoError(t, srv.Shutdown(shut))
 	assert.Equal(t, gc.Closing, reasonWithin(t, held, time.Second))
 }
+
+// A stub from Dial names a well-known id at an endpoint: after the
+// server restarts at the same address, the same stub reaches the new
+// runtime. Before, it failed forever with "owner runtime restarted".
+func TestDialledStubFollowsARestart(t *testing.T) {
+	first := newRuntime(t, remote.Options{Listen: "127.0.0.1:0"})
+	_, err := remote.Export[testsvc.Calculator](first, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+	endpoint := first.Endpoint()
+	cli := newRuntime(t, remote.Options{})
+	calc := dialCalc(t, cli, endpoint)
+	ctx := ctxT(t)
+	_, err = calc.Add(ctx, 1, 2)
+	require.NoError(t, err)
+
+	first.Close()
+	second := newRuntime(t, remote.Options{Listen: endpoint})
+	_, err = remote.Export[testsvc.Calculator](second, testsvc.NewCalc(), remote.WithID(calcID))
+	require.NoError(t, err)
+	require.NotEqual(t, first.ID(), second.ID())
+
+	var sum int64
+	require.Eventually(t, func() bool {
+		sum, err = calc.Add(ctx, 2, 3) // the first may see the old connection's loss
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond, "the stub never reached the restarted server: %v", err)
+	assert.Equal(t, int64(5), sum)
+}
