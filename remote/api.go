@@ -127,7 +127,18 @@ func Dial[T any](ctx context.Context, rt *Runtime, endpoint string, id uint64) (
 		return zero, err
 	}
 	ref.Runtime = c.Peer().Runtime
-	return StubOf[T](rt, ref)
+	t, err := StubOf[T](rt, ref)
+	if err != nil {
+		return zero, err
+	}
+	if s, ok := stub.From(t); ok {
+		// Fail now, with the precise error, if nothing is exported there
+		// as T: not at the first call.
+		if err := s.Probe(ctx); err != nil {
+			return zero, err
+		}
+	}
+	return t, nil
 }
 
 // WellKnown is the reference to the object at a well-known id of the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/remote"
 )
 
@@ -127,4 +128,26 @@ func TestDialledStubFollowsARestart(t *testing.T) {
 		return err == nil
 	}, 10*time.Second, 10*time.Millisecond, "the stub never reached the restarted server: %v", err)
 	assert.Equal(t, int64(5), sum)
+}
+
+// Dial checks that the object exists and is exported as the interface
+// asked for, and fails at once with the precise error, not at the first
+// call: before, it returned a stub whose every call failed.
+func TestDialChecksTheObject(t *testing.T) {
+	srv, _, cli, _ := pair(t)
+	ctx := ctxT(t)
+	_, err := remote.Dial[testsvc.Calculator](ctx, cli, srv.Endpoint(), calcID+1)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, objerr.ErrNoSuchObject)
+	assert.ErrorIs(t, err, objerr.ErrNotSent)
+
+	_, err = remote.Dial[testsvc.Counter](ctx, cli, srv.Endpoint(), calcID)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, objerr.ErrNoSuchMethod)
+	assert.Contains(t, err.Error(), "exported as Calculator, not Counter")
+
+	calc, err := remote.Dial[testsvc.Calculator](ctx, cli, srv.Endpoint(), calcID)
+	require.NoError(t, err)
+	_, err = calc.Add(ctx, 1, 2)
+	assert.NoError(t, err)
 }

@@ -145,6 +145,9 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 		return e.skel.Serve(ctx, h, args, &s.env)
 	}
 	call := Call{Principal: c.Principal(), Caller: s.peer, Addr: c.RemoteAddr(), Object: h.Object, Method: h.Name}
+	if h.Method == wire.ProbeMethod {
+		call.Method = "" // Dial's check that the object exists: no method runs
+	}
 	var m *iface.Method
 	if e != nil {
 		call.Interface = e.it.Name

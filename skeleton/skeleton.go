@@ -118,6 +118,9 @@ type Env struct {
 // args must have passed wire's Validate, under the connection's limits:
 // the transport checks every frame before it reaches a skeleton.
 func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder, env *Env) (reply *wire.Buffer) {
+	if h.Method == wire.ProbeMethod {
+		return s.probe(h)
+	}
 	m := s.Method(h)
 	if m == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchMethod, s.noMethod(h))
@@ -190,6 +193,22 @@ const (
 	stepMethod              // inside the method
 	stepResults             // after it: its error or results were being sent
 )
+
+// probe answers a probe (wire.ProbeMethod): an empty result if the
+// object is exported as the interface the caller named, which runs
+// nothing, or the interface it is exported as.
+func (s *Skeleton) probe(h *wire.CallHeader) *wire.Buffer {
+	if h.Name != s.it.Name {
+		return wire.ErrorReply(h.ID, objerr.CodeNoSuchMethod, &wire.ErrorBody{Message: fmt.Sprintf(
+			"object %d is exported as %s, not %s", h.Object, s.it.Name, h.Name)})
+	}
+	b := wire.GetBuffer(wire.KindReturn)
+	e := wire.NewEncoder(b)
+	defer e.Release()
+	wire.PutReturn(b, e, wire.ReturnHeader{ID: h.ID})
+	e.EncodeArrayLen(0)
+	return b
+}
 
 // Method is the method h calls, or nil if this interface has none such.
 func (s *Skeleton) Method(h *wire.CallHeader) *iface.Method {

@@ -130,6 +130,27 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 	return nil
 }
 
+// Probe checks that the object exists and is exported as the stub's
+// interface, running nothing: remote.Dial uses it to fail at once, with
+// the precise error, rather than at the first call.
+func (s *Stub) Probe(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	err := call(ctx, s.rt, &s.ref, wire.ProbeMethod, s.it.Name, func(e *wire.Encoder) error {
+		return e.EncodeArrayLen(0)
+	}, func(d *wire.Decoder) error {
+		_, err := d.DecodeArrayLen()
+		return err
+	})
+	if e, ok := err.(*objerr.Error); ok && e.Op == "" {
+		cp := *e // shared errors are never mutated; see annotate
+		cp.Op = "Dial " + s.it.Name
+		return &cp
+	}
+	return err
+}
+
 // annotate names the call in the error and, for a signature mismatch,
 // adds this side's signature next to the server's. It works on a copy:
 // one error value can reach several callers (a dial that failed them all).

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
 
@@ -183,10 +184,13 @@ const shapeHint = "use values (numbers, strings, slices, maps, structs of these)
 func hash(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))
-	if v := h.Sum64(); v != 0 {
-		return v
+	// 0 on the wire means "dynamic call by name", and wire.ProbeMethod a
+	// probe: no method may hash to either.
+	v := h.Sum64()
+	if v <= wire.ProbeMethod {
+		v += 2
 	}
-	return 1 // 0 on the wire means "dynamic call by name"
+	return v
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -13,10 +13,18 @@ import (
 type CallHeader struct {
 	ID      uint64 // call id, unique per connection and direction
 	Object  uint64 // object number in the callee runtime
-	Method  uint64 // method hash; 0 means Name is set (dynamic call)
+	Method  uint64 // method hash; 0 means Name is set (dynamic call); ProbeMethod: a probe
 	Timeout int64  // remaining time in nanoseconds, 0 for none
-	Name    string // method name, for dynamic calls only
+	Name    string // method name, for dynamic calls; interface name, for probes
 }
+
+// ProbeMethod is the method hash of a probe: a call that runs nothing and
+// asks whether the object exists and is exported as the remote interface
+// Name. No real method hashes to it (iface refuses one that would).
+const ProbeMethod uint64 = 1
+
+// named reports whether a call header carries a name.
+func (h *CallHeader) named() bool { return h.Method == 0 || h.Method == ProbeMethod }
 
 // PutCall starts b (a KindCall buffer) with h.
 func PutCall(b *Buffer, e *Encoder, h *CallHeader) error {
@@ -30,7 +38,7 @@ func PutCall(b *Buffer, e *Encoder, h *CallHeader) error {
 	if err := e.EncodeInt(h.Timeout); err != nil {
 		return err
 	}
-	if h.Method == 0 {
+	if h.named() {
 		return e.EncodeString(h.Name)
 	}
 	return nil
@@ -50,7 +58,7 @@ func ReadCall(d *Decoder, h *CallHeader) (err error) {
 	if h.Timeout, err = d.DecodeInt64(); err != nil {
 		return err
 	}
-	if h.Method == 0 {
+	if h.named() {
 		h.Name, err = d.BoundedString()
 	}
 	return err
