@@ -265,12 +265,20 @@ func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 var shells sync.Map // reflect.Type -> func(*Stub) any
 
 // Register records the generated shell constructor for the remote
-// interface T. Generated code calls it from init; it panics if T is not a
-// valid remote interface, since that is a bug in the program.
+// interface T. Generated code calls it from init.
+//
+// It never panics, and logs nothing: a panic at init would stop every
+// program that imports the package, tests and tools included, for an
+// interface it may never use. If T is not a valid remote interface (objstub
+// refuses to generate a shell for one, but a shell may be older than the
+// rules, or written by hand), no shell is recorded, and every use of T
+// (Export, Dial, StubOf, a registry lookup) fails with the
+// *objerr.InterfaceError that says why, as each builds T's method table
+// before it needs a shell.
 func Register[T any](newShell func(*Stub) T) {
 	t := reflect.TypeFor[T]()
 	if _, err := iface.Of(t); err != nil {
-		panic(err)
+		return
 	}
 	shells.Store(t, func(s *Stub) any { return newShell(s) })
 }

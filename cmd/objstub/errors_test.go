@@ -45,7 +45,7 @@ type Calc interface{ Add(ctx Context) error }`,
 		{"error not last", `type Calc interface{ Add(ctx context.Context) (error, int) }`,
 			"Calc", []string{"Calc.Add", "last result must be error"}},
 		{"unexported method", `type Calc interface{ add(ctx context.Context) error }`,
-			"Calc", []string{"Calc.add is unexported"}},
+			"Calc", []string{"Calc.add is not a valid remote interface: the method is unexported"}},
 		{"not an interface", `type Calc struct{ N int }`,
 			"Calc", []string{"Calc is not an interface type"}},
 		{"defined from an interface", `type Base interface{ Ping(ctx context.Context) error }
@@ -181,4 +181,45 @@ func TestAssumedName(t *testing.T) {
 	} {
 		require.Equal(t, want, assumedName(path), path)
 	}
+}
+
+// objstub refuses, from the types, what Export would refuse at run time
+// (and stub.Register at init), with Export's message at the method.
+func TestRefusesValuesThatCannotCross(t *testing.T) {
+	const head = "package calc\n\nimport (\n\t\"context\"\n\t\"io\"\n)\n\nvar _ io.Reader\n\n"
+	const at = "calc.go:10:"
+	for _, tc := range []struct{ name, src, want string }{
+		{"chan parameter", `type Calc interface{ Add(ctx context.Context, c chan int) error }`,
+			"objrmi: calc.Calc.Add is not a valid remote interface: parameter 1 (chan int) cannot cross the wire: chan values cannot be encoded"},
+		{"func parameter", `type Calc interface{ Add(ctx context.Context, n int, f func(int) bool) error }`,
+			"objrmi: calc.Calc.Add is not a valid remote interface: parameter 2 (func(int) bool) cannot cross the wire: func values cannot be encoded"},
+		{"io.Reader result", `type Calc interface{ Open(ctx context.Context) (io.Reader, error) }`,
+			"objrmi: calc.Calc.Open is not a valid remote interface: result 0 (io.Reader) cannot cross the wire: interface io.Reader is not a remote interface"},
+		{"error parameter", `type Calc interface{ Add(ctx context.Context, e error) error }`,
+			"parameter 1 (error) cannot cross the wire: an error value cannot be passed; return it as the last result"},
+		{"func in a struct", `type Calc interface{ Add(ctx context.Context, v struct{ F func() }) error }`,
+			"parameter 1 (struct { F func() }) cannot cross the wire: field F: func values cannot be encoded"},
+		{"chan in a value type", `type Calc interface{ Add(ctx context.Context, v map[string][]Box) error }
+type Box struct{ C <-chan int }`,
+			"parameter 1 (map[string][]calc.Box) cannot cross the wire: field C: chan values cannot be encoded"},
+		{"another remote interface refused", `type Calc interface{ Sub(ctx context.Context) (Sub, error) }
+type Sub interface{ Next(ctx context.Context, c chan int) error }`,
+			"result 0 (calc.Sub) cannot cross the wire: interface calc.Sub is not a remote interface: objrmi: calc.Sub.Next is not a valid remote interface"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := generate(writePkg(t, head+tc.src+"\n"), []string{"Calc"})
+			require.Error(t, err)
+			require.Contains(t, err.Error(), at)
+			require.Contains(t, err.Error(), tc.want)
+			require.NotContains(t, err.Error(), "\n", "errors are one line")
+		})
+	}
+}
+
+// A type error stops objstub with the checker's message, not a panic
+// or a shell that does not compile.
+func TestRefusesPackageWithTypeErrors(t *testing.T) {
+	dir := writePkg(t, "package calc\n\nimport \"context\"\n\ntype Calc interface{ Add(ctx context.Context, p Point) error }\n")
+	_, err := generate(dir, []string{"Calc"})
+	require.ErrorContains(t, err, "calc.go:5:49: undefined: Point")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"go/ast"
 	"go/format"
 	"slices"
 	"strconv"
@@ -21,6 +20,10 @@ func generate(dir string, types []string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return p.generate(types)
+}
+
+func (p *pkg) generate(types []string) ([]byte, error) {
 	var ifaces []*iface
 	for _, name := range types {
 		it, err := p.readIface(name)
@@ -32,6 +35,23 @@ func generate(dir string, types []string) ([]byte, error) {
 	imports, err := p.imports(ifaces)
 	if err != nil {
 		return nil, err
+	}
+	// What the syntax shows is checked above, with objstub's own
+	// messages; the rules of a remote interface are checked on types,
+	// by the code Export runs, so that a shell is generated only for an
+	// interface that Export and stub.Register accept.
+	tpkg, err := p.checked()
+	if err != nil {
+		return nil, err
+	}
+	conv := newTypeConv()
+	for _, it := range ifaces {
+		if err := p.checkRules(tpkg, conv, it); err != nil {
+			return nil, err
+		}
+		for _, m := range it.methods {
+			m.split()
+		}
 	}
 	stubName := pickStubName(p, imports)
 	imports[stubName] = imp{path: stubPath, explicit: stubName != "stub"}
@@ -82,8 +102,8 @@ func (p *pkg) imports(ifaces []*iface) (map[string]imp, error) {
 			return nil, err
 		}
 		for _, m := range it.methods {
-			exprs := append([]ast.Expr{m.ctx}, m.params...)
-			for _, q := range qualifiers(append(exprs, m.results...)...) {
+			// Before split: the context is among the parameters.
+			for _, q := range qualifiers(slices.Concat(m.params, m.results)...) {
 				im, ok := imps[q.Name]
 				if !ok {
 					return nil, p.errorf(q.Pos(), "%s.%s: no import in this file provides package %s; if its package name differs from its import path, import it with an explicit name",

@@ -6,6 +6,7 @@ import (
 	"go/build"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,11 +15,15 @@ import (
 // pkg is the parsed package that declares the interfaces.
 type pkg struct {
 	name  string
+	dir   string
 	fset  *token.FileSet
 	files []*ast.File
 	// decls are the package-level identifiers, which the generated names
 	// must not collide with.
 	decls map[string]bool
+
+	typed    *types.Package // once checked
+	typedErr error
 }
 
 // load parses the files that make up the package in dir. Generated files
@@ -29,7 +34,7 @@ func load(dir string) (*pkg, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pkg{fset: token.NewFileSet(), decls: map[string]bool{}}
+	p := &pkg{dir: dir, fset: token.NewFileSet(), decls: map[string]bool{}}
 	for _, e := range entries { // ReadDir sorts by name, keeping runs deterministic
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".go") ||

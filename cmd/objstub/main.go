@@ -16,8 +16,11 @@
 //	-output FILE the file to write (default <lowercase T1>_objstub.go in -dir)
 //	-dir DIR     the package directory to read (default ".")
 //
-// Every method must take a context.Context first and return error last,
-// and its parameters and results are copied as written in the source.
+// objstub type-checks the package (its dependencies come from go list
+// -export, so the go command must be on PATH, as it is under go generate)
+// and refuses every interface that remote.Export would refuse, with the
+// same message: the method, the rule it breaks, and the fix. Parameters
+// and results are copied into the shell as written in the source.
 // The output is gofmt'ed and depends only on the source, so it can be
 // checked in and verified with go generate && git diff --exit-code.
 package main

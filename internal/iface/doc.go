@@ -4,6 +4,10 @@
 // of every parameter (value, remote reference, or value that objrmi walks
 // itself because a reference or an untyped any hides inside).
 //
+// The rules are written over Type, which reflect feeds at run time and
+// cmd/objstub feeds from go/types (Check), so that the generator refuses
+// what Export refuses, with the same message.
+//
 // Tables are immutable once built and cached per type for the process:
 // they are derived from the type system, like reflect's own caches, and
 // carry no configuration.

@@ -34,7 +34,7 @@ func selfDecoding(t reflect.Type) bool {
 
 // hidesUntyped reports whether msgpack, decoding t by its default rules,
 // reaches an interface value.
-func hidesUntyped(t reflect.Type, seen map[reflect.Type]bool) bool {
+func hidesUntyped(t Type, seen map[Type]bool) bool {
 	if seen[t] {
 		return false
 	}
@@ -42,7 +42,7 @@ func hidesUntyped(t reflect.Type, seen map[reflect.Type]bool) bool {
 	if t.Kind() == reflect.Interface {
 		return true
 	}
-	if selfDecoding(t) {
+	if t.SelfDecoding() {
 		return false
 	}
 	switch t.Kind() {
@@ -53,7 +53,7 @@ func hidesUntyped(t reflect.Type, seen map[reflect.Type]bool) bool {
 	case reflect.Struct:
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if (f.IsExported() || msgpackDecodesSkipped(f)) && tagName(f) != "-" && hidesUntyped(f.Type, seen) {
+			if (f.Exported || msgpackDecodesSkipped(f)) && tagName(f) != "-" && hidesUntyped(f.Type, seen) {
 				return true
 			}
 		}
@@ -63,11 +63,11 @@ func hidesUntyped(t reflect.Type, seen map[reflect.Type]bool) bool {
 
 // msgpackDecodesSkipped reports whether f, which fieldName skips, is
 // decoded by msgpack all the same: an unexported embedded field.
-func msgpackDecodesSkipped(f reflect.StructField) bool {
-	return f.Anonymous && !f.IsExported() && tagName(f) != "-"
+func msgpackDecodesSkipped(f TypeField) bool {
+	return f.Anonymous && !f.Exported && tagName(f) != "-"
 }
 
-func tagName(f reflect.StructField) string {
+func tagName(f TypeField) string {
 	name, _, _ := strings.Cut(f.Tag.Get("msgpack"), ",")
 	return name
 }

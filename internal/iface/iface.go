@@ -1,7 +1,6 @@
 package iface
 
 import (
-	"context"
 	"hash/fnv"
 	"reflect"
 	"strconv"
@@ -14,11 +13,12 @@ import (
 
 // Interface is the method table of a remote interface.
 type Interface struct {
-	Type    reflect.Type
-	Name    string    // the type's name, as references carry it
-	Methods []*Method // in reflect order: sorted by name
+	Type    reflect.Type // nil when built by Check
+	Name    string       // the type's name, as references carry it
+	Methods []*Method    // in reflect order: sorted by name
 	byHash  map[uint64]*Method
 	byName  map[string]*Method
+	typ     Type
 }
 
 // Method is one remote method.
@@ -67,8 +67,6 @@ func (it *Interface) ByHash(h uint64) *Method { return it.byHash[h] }
 func (it *Interface) ByName(name string) *Method { return it.byName[name] }
 
 var (
-	ctxType   = reflect.TypeFor[context.Context]()
-	errType   = reflect.TypeFor[error]()
 	tables    sync.Map // reflect.Type -> *Interface
 	buildLock sync.Mutex
 )
@@ -83,21 +81,33 @@ func Of(t reflect.Type) (*Interface, error) {
 	// that mention each other, so one lock keeps it simple.
 	buildLock.Lock()
 	defer buildLock.Unlock()
-	b := builder{ifaces: map[reflect.Type]*Interface{}, shapes: map[reflect.Type]*Shape{}}
-	if _, err := b.iface(t); err != nil {
+	b := newBuilder()
+	if _, err := b.iface(rtype{t}); err != nil {
 		return nil, err
 	}
 	if err := b.finish(); err != nil {
 		return nil, err
 	}
 	for t, i := range b.ifaces {
-		tables.LoadOrStore(t, i)
+		tables.LoadOrStore(reflectType(t), i)
 	}
 	for t, s := range b.shapes {
-		shapes.LoadOrStore(t, s)
+		shapes.LoadOrStore(reflectType(t), s)
 	}
 	v, _ := tables.Load(t)
 	return v.(*Interface), nil
+}
+
+// Check applies the rules of Of to a type described by another source
+// (cmd/objstub's go/types), and returns the error Of would return for
+// the same type. Nothing is cached: the tables it builds are not usable
+// for calls.
+func Check(t Type) error {
+	b := newBuilder()
+	if _, err := b.iface(t); err != nil {
+		return err
+	}
+	return b.finish()
 }
 
 // For is Of for a type parameter.
@@ -106,13 +116,19 @@ func For[T any]() (*Interface, error) { return Of(reflect.TypeFor[T]()) }
 // builder holds the tables under construction, so that types which refer
 // to each other (an interface whose method returns itself) terminate.
 type builder struct {
-	ifaces map[reflect.Type]*Interface
-	shapes map[reflect.Type]*Shape
+	ifaces map[Type]*Interface
+	shapes map[Type]*Shape
 }
 
-func (b *builder) iface(t reflect.Type) (*Interface, error) {
-	if v, ok := tables.Load(t); ok {
-		return v.(*Interface), nil
+func newBuilder() *builder {
+	return &builder{ifaces: map[Type]*Interface{}, shapes: map[Type]*Shape{}}
+}
+
+func (b *builder) iface(t Type) (*Interface, error) {
+	if rt := reflectType(t); rt != nil {
+		if v, ok := tables.Load(rt); ok {
+			return v.(*Interface), nil
+		}
 	}
 	if it, ok := b.ifaces[t]; ok {
 		return it, nil
@@ -129,7 +145,7 @@ func (b *builder) iface(t reflect.Type) (*Interface, error) {
 	if t.NumMethod() == 0 {
 		return nil, &objerr.InterfaceError{Interface: name, Rule: "a remote interface needs at least one method"}
 	}
-	it := &Interface{Type: t, Name: t.Name(), byHash: map[uint64]*Method{}, byName: map[string]*Method{}}
+	it := &Interface{Type: reflectType(t), Name: t.Name(), byHash: map[uint64]*Method{}, byName: map[string]*Method{}, typ: t}
 	b.ifaces[t] = it
 	for i := range t.NumMethod() {
 		m, err := b.method(it, t.Method(i))
@@ -144,20 +160,20 @@ func (b *builder) iface(t reflect.Type) (*Interface, error) {
 	return it, nil
 }
 
-func (b *builder) method(it *Interface, rm reflect.Method) (*Method, error) {
+func (b *builder) method(it *Interface, rm TypeMethod) (*Method, error) {
 	ft := rm.Type
 	m := &Method{Name: rm.Name, Op: it.Name + "." + rm.Name}
 	fail := func(rule, hint string) error {
-		return &objerr.InterfaceError{Interface: it.Type.String(), Method: rm.Name, Rule: rule, Hint: hint}
+		return &objerr.InterfaceError{Interface: it.typ.String(), Method: rm.Name, Rule: rule, Hint: hint}
 	}
-	if !rm.IsExported() {
+	if !rm.Exported {
 		return nil, fail("the method is unexported", "remote methods must be exported")
 	}
-	if ft.NumIn() == 0 || ft.In(0) != ctxType {
+	if ft.NumIn() == 0 || ft.In(0).Special() != Context {
 		return nil, fail("the first parameter must be context.Context",
 			"write "+rm.Name+"(ctx context.Context, ...)")
 	}
-	if ft.NumOut() == 0 || ft.Out(ft.NumOut()-1) != errType {
+	if ft.NumOut() == 0 || ft.Out(ft.NumOut()-1).Special() != Error {
 		return nil, fail("the last result must be error",
 			"remote calls can fail; return (..., error)")
 	}

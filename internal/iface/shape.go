@@ -10,13 +10,12 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
-	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
 
 // Shape describes how a parameter or result type crosses the wire.
 type Shape struct {
-	Type reflect.Type
+	Type reflect.Type // nil when built by Check
 	// Remote is set when the type is a remote interface: the value is
 	// passed by reference.
 	Remote *Interface
@@ -38,6 +37,7 @@ type Shape struct {
 	Key    *Shape  // map key
 	Fields []Field // struct: exported fields
 	opaque bool    // encodes itself (time.Time, msgpack.CustomEncoder, ...)
+	typ    Type
 }
 
 // Field is one struct field as the walker sees it.
@@ -59,22 +59,22 @@ func ShapeOf(t reflect.Type) *Shape {
 }
 
 var (
-	anyType           = reflect.TypeFor[any]()
-	refType           = reflect.TypeFor[wire.Ref]()
 	customEncoderType = reflect.TypeFor[msgpack.CustomEncoder]()
 	marshalerType     = reflect.TypeFor[msgpack.Marshaler]()
 	binaryMarshaler   = reflect.TypeFor[encoding.BinaryMarshaler]()
 	textMarshaler     = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-func (b *builder) shape(t reflect.Type) (*Shape, error) {
-	if v, ok := shapes.Load(t); ok {
-		return v.(*Shape), nil
+func (b *builder) shape(t Type) (*Shape, error) {
+	if rt := reflectType(t); rt != nil {
+		if v, ok := shapes.Load(rt); ok {
+			return v.(*Shape), nil
+		}
 	}
 	if s, ok := b.shapes[t]; ok {
 		return s, nil
 	}
-	s := &Shape{Type: t}
+	s := &Shape{Type: reflectType(t), typ: t}
 	b.shapes[t] = s
 	if err := b.fill(s); err != nil {
 		delete(b.shapes, t)
@@ -84,13 +84,13 @@ func (b *builder) shape(t reflect.Type) (*Shape, error) {
 }
 
 func (b *builder) fill(s *Shape) error {
-	t := s.Type
-	if t == refType {
+	t := s.typ
+	if t.Special() == Ref {
 		s.Ref = true
 		return nil
 	}
-	if t.Kind() != reflect.Interface && selfEncoding(t) {
-		if !selfDecoding(t) && hidesUntyped(t, map[reflect.Type]bool{}) {
+	if t.Kind() != reflect.Interface && t.SelfEncoding() {
+		if !t.SelfDecoding() && hidesUntyped(t, map[Type]bool{}) {
 			return errors.New(t.String() + " encodes itself but has no decoder, so msgpack would decode its fields," +
 				" and an interface value hides among them: give it a decoder (DecodeMsgpack, UnmarshalBinary, ...) or concrete types")
 		}
@@ -106,10 +106,10 @@ func (b *builder) fill(s *Shape) error {
 		return nil
 	case reflect.Interface:
 		switch {
-		case t == anyType:
+		case t.Special() == Any:
 			s.Untyped = true // decoded as plain values: maps, slices, numbers, strings
 			return nil
-		case t == errType:
+		case t.Special() == Error:
 			return errors.New("an error value cannot be passed; return it as the last result")
 		}
 		s.Remote, err = b.iface(t)
@@ -133,7 +133,7 @@ func (b *builder) fill(s *Shape) error {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			name, skip := fieldName(f)
-			if skip && msgpackDecodesSkipped(f) && hidesUntyped(f.Type, map[reflect.Type]bool{}) {
+			if skip && msgpackDecodesSkipped(f) && hidesUntyped(f.Type, map[Type]bool{}) {
 				return errors.New("embedded field " + f.Name + " is unexported, yet msgpack decodes it," +
 					" and an interface value hides inside: export it or give it concrete types")
 			}
@@ -163,8 +163,8 @@ func selfEncoding(t reflect.Type) bool {
 }
 
 // fieldName is the name msgpack gives a field, and whether it is skipped.
-func fieldName(f reflect.StructField) (string, bool) {
-	if !f.IsExported() {
+func fieldName(f TypeField) (string, bool) {
+	if !f.Exported {
 		return "", true
 	}
 	tag := f.Tag.Get("msgpack")
@@ -192,7 +192,7 @@ func (b *builder) finish() error {
 		for _, m := range it.Methods {
 			m.sign()
 			if prev, dup := it.byHash[m.Hash]; dup {
-				return &objerr.InterfaceError{Interface: it.Type.String(), Method: m.Name,
+				return &objerr.InterfaceError{Interface: it.typ.String(), Method: m.Name,
 					Rule: "its wire hash collides with method " + prev.Name, Hint: "rename one of them"}
 			}
 			it.byHash[m.Hash] = m
@@ -220,7 +220,7 @@ func (s *Shape) needsWalk() bool {
 // versions of an interface for a call to decode. Named types in a cycle
 // are written by name the second time.
 func (s *Shape) writeSig(b *strings.Builder, seen map[*Shape]bool) {
-	t := s.Type
+	t := s.typ
 	switch {
 	case s.Remote != nil:
 		b.WriteString("remote " + s.Remote.Name)
