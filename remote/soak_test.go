@@ -35,10 +35,15 @@ func TestSoakReferencesPassedAtRandom(t *testing.T) {
 	const (
 		n        = 4
 		victim   = n - 1
-		lease    = 600 * time.Millisecond
+		// A lease renewed every second, and a transit window of one: with
+		// 600 ms and 300 ms, renewals and claims delayed by a loaded
+		// machine (four runtimes and the race detector on two cores) let
+		// live references lapse, in 1 to 2 runs of 6, before and after
+		// the hardening round alike.
+		lease    = 2 * time.Second
 		activity = 3 * time.Second
 	)
-	opts := remote.Options{Listen: "127.0.0.1:0", Lease: lease, TransitTimeout: 300 * time.Millisecond, OrphanGrace: 200 * time.Millisecond}
+	opts := remote.Options{Listen: "127.0.0.1:0", Lease: lease, TransitTimeout: time.Second, OrphanGrace: 200 * time.Millisecond}
 	rts := make([]*remote.Runtime, n)
 	calcs := make([][]testsvc.Calculator, n) // calcs[i][j]: runtime i's stub on j's Calc
 	for i := range rts {
