@@ -302,6 +302,10 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 		}
 	}
 	o.epoch = g.Epoch
+	claimed := make(map[uint64]uint64, len(objs)) // object -> the key it was claimed with
+	for i, obj := range objs {
+		claimed[obj] = keys[i]
+	}
 	for _, obj := range objs {
 		if e := o.entries[obj]; e != nil {
 			e.state = held
@@ -310,13 +314,16 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 	}
 	for _, m := range g.Missing {
 		if e := o.entries[m.Object]; e != nil {
+			if key, ok := claimed[m.Object]; ok && t.refused(o, e, key) {
+				continue // another copy's key is claimed next
+			}
 			e.state, e.reason = missing, m.Reason
 			e.markLost(&objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
 				Reason: goneFromOwner(e.ref.String(), m.Reason)})
 		}
 	}
 	for _, obj := range objs {
-		if e := o.entries[obj]; e != nil {
+		if e := o.entries[obj]; e != nil && e.state != fresh {
 			t.answered(e)
 		}
 	}
