@@ -88,7 +88,9 @@ func (t *Table) refused(o *owner, e *entry, key uint64) bool {
 // run sends one batch. A lost acknowledgement is not retried: the
 // sender's pin then ends with its transit timeout, as for a receiver
 // that died.
-func (a *acker) run() {
+func (a *acker) waits() bool { return true }
+
+func (a *acker) run(bool) bool {
 	t := a.t
 	t.mu.Lock()
 	refs := a.refs
@@ -108,6 +110,7 @@ func (a *acker) run() {
 	if len(a.refs) == 0 && !a.again && t.ackers[a.to.Runtime] == a {
 		delete(t.ackers, a.to.Runtime)
 	}
+	return false
 }
 
 var _ task = (*acker)(nil)

@@ -3,7 +3,9 @@
 // objects, counted by the stubs that use them.
 //
 // No owner has a goroutine of its own: a scheduler and a small pool of
-// workers (sched.go) run each owner's rounds. A round tells the owner
+// workers (sched.go) run each owner's rounds; only an owner whose lease
+// is current has a goroutine, while its messages are in flight, so that
+// silent owners cannot delay renewals to owners that answer. A round tells the owner
 // "dirty" for references this runtime has just received, batched, and
 // "clean" for
 // references whose last stub was released, batched too, and it renews

@@ -45,9 +45,11 @@ type Config struct {
 	// reference it has not acknowledged within it is given up as lost.
 	// Default 30 s.
 	Lease time.Duration
-	// Workers bounds the goroutines that talk to owners (and acknowledge
+	// Workers bounds the goroutines that plan the owners' rounds, and
+	// talk to owners whose lease is not current (and acknowledge
 	// references to their senders), however many owners there are.
-	// Default 8.
+	// An owner whose lease is current has a goroutine of its own while
+	// its messages are in flight (see sched.go). Default 8.
 	Workers int
 	// MaxRefs bounds the references held in all, and MaxRefsPerPeer
 	// those that one peer introduced (sent this runtime); HoldFrom
@@ -107,15 +109,16 @@ type Table struct {
 	ackers map[uuid.UUID]*acker // senders owed a Received, by runtime
 
 	// Scheduling (sched.go).
-	work           *sync.Cond // on mu: a task is ready, or the table closed
-	urgent, claims []task     // ready to run; claims: never-granted owners
-	timers         timerHeap
-	resched        chan struct{} // the heap's earliest wake-up changed
-	ticking        bool          // the scheduler goroutine runs
-	workers, idle  int           // started workers; those waiting for work
-	claiming       int           // workers busy with never-granted owners
-	nrefs, nowners int           // held in all
-	byPeer         map[uuid.UUID]*introduced
+	work               *sync.Cond // on mu: a task is ready, or the table closed
+	answering, waiting []task     // ready to run (see slot.waits)
+	timers             timerHeap
+	resched            chan struct{} // the heap's earliest wake-up changed
+	ticking            bool          // the scheduler goroutine runs
+	workers, idle      int           // started workers; those waiting for work
+	blocked            int           // workers waiting for a task's I/O
+	exchanges          int           // exchange goroutines in flight
+	nrefs, nowners     int           // held in all
+	byPeer             map[uuid.UUID]*introduced
 }
 
 // introduced counts what one peer made this runtime hold.
@@ -275,7 +278,7 @@ func (t *Table) hold(ref wire.Ref, from Owner, sent uint64) (func(), error) {
 	if o == nil {
 		o = &owner{t: t, Owner: Owner{ref.Runtime, ref.Endpoint, ref.TLS}, entries: make(map[uint64]*entry),
 			since: time.Now(), by: from.Runtime}
-		o.index, o.claim = -1, true
+		o.index = -1
 		t.owners[ref.Runtime] = o
 		t.count(from.Runtime, 0, 1)
 	}
