@@ -92,3 +92,39 @@ func TestReviewSilentOwnersCannotStarveHealthyRenewals(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// silentSenders is a healthy owner whose objects were passed to this
+// runtime by senders that never answer an acknowledgement.
+type silentSenders struct{ *ownerTable }
+
+func (s silentSenders) Received(ctx context.Context, _ Owner, _ gc.Received) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Acknowledgements to senders that never answer wait on the shared
+// workers too, never on the ones renewals need.
+func TestSilentSendersCannotStarveHealthyRenewals(t *testing.T) {
+	const lease = 1500 * time.Millisecond
+	objs := make([]uint64, 65)
+	for i := range objs {
+		objs[i] = uint64(7 + i)
+	}
+	healthy := newOwner(lease, objs...)
+	tab := New(Config{CallTimeout: time.Second, MaxBackoff: time.Second}, silentSenders{healthy})
+	defer tab.Close()
+	owner := uuid.New()
+	ref := wire.Ref{Runtime: owner, Object: 7}
+	defer tab.Hold(ref)()
+	require.NoError(t, tab.Confirm(context.Background(), ref))
+	for _, obj := range objs[1:] {
+		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj}, Owner{Runtime: uuid.New()}, 1)
+		require.NoError(t, err)
+		defer release()
+	}
+	for end := time.Now().Add(4 * lease); time.Now().Before(end); {
+		healthy.tb.Expire()
+		require.Len(t, healthy.holders(7), 1, "the healthy owner dropped a reference this runtime holds: its renewals starved")
+		time.Sleep(20 * time.Millisecond)
+	}
+}
