@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Scheduling. No owner has a goroutine of its own: a reference to a
-// runtime that does not exist costs an entry, not a goroutine. One
+// Scheduling. No idle owner has a goroutine of its own: a reference to
+// a runtime that does not exist costs an entry, not a goroutine. One
 // scheduler goroutine keeps a timer heap of the owners' next wake-ups and
 // moves those that are due to a ready queue; a fixed pool of
 // Config.Workers goroutines takes tasks from it, each running one round
@@ -32,10 +32,12 @@ import (
 //
 // Why renewals get through whatever other owners do: answering owners
 // are queued ahead of the rest, their rounds never wait for I/O on a
-// worker, and at least `reserved` workers never wait for I/O at all. So a
-// renewal due to an answering owner is on the wire once a worker has
-// planned the answering rounds queued before it, which takes only the
-// lock. Silent owners cannot stand in its way: while their lease is
+// worker, and at least `reserved` workers never wait for I/O at all
+// (given Workers > reserved; the default is 8). So a renewal due to an
+// answering owner is on the wire once a worker has planned the answering
+// rounds queued before it, which takes only the lock; only that owner's
+// own previous exchange, if still in flight, can hold it back. Silent
+// owners cannot stand in its way: while their lease is
 // current they cost a goroutine each (bounded as above), and once it has
 // lapsed, a share of the workers. An owner that answers only after its
 // lease lapsed was dropped anyway; it is claimed again at the pace of the
