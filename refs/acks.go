@@ -12,10 +12,12 @@ import (
 // Once the owner has answered that claim, the sender is told (Received)
 // and its pin ends; its transit timeout is only for receivers that die.
 
-// ackTo is a sender waiting to hear about one entry, and its pin.
-type ackTo struct {
+// copyFrom is one sender's copy of an entry's reference: its key, and
+// the sender's pin to acknowledge (0: none).
+type copyFrom struct {
 	from Owner
 	pin  uint64
+	key  uint64
 }
 
 // maxAckBatch bounds the acknowledgements waiting for one sender; past
@@ -50,16 +52,45 @@ func (t *Table) ack(from Owner, e *entry, sent uint64) {
 // answered acknowledges e to every sender waiting for it: the owner has
 // answered this runtime's claim, or it no longer matters. t.mu is held.
 func (t *Table) answered(e *entry) {
-	for _, a := range e.acks {
-		t.ack(a.from, e, a.pin)
+	for _, c := range e.copies {
+		if c.pin != 0 {
+			t.ack(c.from, e, c.pin)
+		}
 	}
-	e.acks = nil
+	e.copies = nil
+}
+
+// refused handles the owner's refusal of e's claim made with key: the
+// senders of copies with that key are told (their copies can never be
+// claimed), and if another copy brought another key, e claims again with
+// it and reports true. t.mu is held.
+func (t *Table) refused(o *owner, e *entry, key uint64) bool {
+	next, found := uint64(0), false
+	for id, c := range e.copies {
+		switch {
+		case c.key == key:
+			if c.pin != 0 {
+				t.ack(c.from, e, c.pin)
+			}
+			delete(e.copies, id)
+		case !found:
+			next, found = c.key, true
+		}
+	}
+	if !found {
+		return false
+	}
+	e.reclaim(next)
+	t.wake(o)
+	return true
 }
 
 // run sends one batch. A lost acknowledgement is not retried: the
 // sender's pin then ends with its transit timeout, as for a receiver
 // that died.
-func (a *acker) run() {
+func (a *acker) waits() bool { return true }
+
+func (a *acker) run(bool) bool {
 	t := a.t
 	t.mu.Lock()
 	refs := a.refs
@@ -79,6 +110,7 @@ func (a *acker) run() {
 	if len(a.refs) == 0 && !a.again && t.ackers[a.to.Runtime] == a {
 		delete(t.ackers, a.to.Runtime)
 	}
+	return false
 }
 
 var _ task = (*acker)(nil)

@@ -3,7 +3,9 @@
 // objects, counted by the stubs that use them.
 //
 // No owner has a goroutine of its own: a scheduler and a small pool of
-// workers (sched.go) run each owner's rounds. A round tells the owner
+// workers (sched.go) run each owner's rounds; only an owner whose lease
+// is current has a goroutine, while its messages are in flight, so that
+// silent owners cannot delay renewals to owners that answer. A round tells the owner
 // "dirty" for references this runtime has just received, batched, and
 // "clean" for
 // references whose last stub was released, batched too, and it renews
@@ -18,7 +20,13 @@
 // runtime is pinned for that receiver, so that it stays held while the
 // receiver's own dirty is on its way to the owner; the receiver says so
 // (Received) once the owner has answered it, which ends the pin, and the
-// transit window only ends the pins of receivers that never do.
+// transit window only ends the pins of receivers that never do. A claim
+// carries the key of the copy it came from; if the owner refuses it, the
+// key of another copy (one remembered per sender, for a few senders) is
+// claimed next, and a refused reference is claimed again when a copy
+// with another key arrives, so an earlier forged or hand-made copy cannot
+// cost this runtime an object it was legitimately given. A sender is
+// told only once a claim is granted (or its own key refused).
 //
 // What a peer can make this runtime hold is bounded: references and owner
 // runtimes it introduced, and in all (Config.MaxRefsPerPeer and the rest).

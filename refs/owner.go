@@ -54,30 +54,62 @@ type round struct {
 	timeout time.Duration
 }
 
+// waits reports whether the owner's messages wait on a worker: unless
+// its lease on this runtime is current (see sched.go). t.mu is held.
+func (o *owner) waits() bool {
+	return o.lease == 0 || !time.Now().Before(o.until)
+}
+
 // run is one round: back off after a failure, else plan, exchange and
-// schedule the next round.
-func (o *owner) run() {
+// schedule the next round. Unless onWorker, the exchange runs on a
+// goroutine of its own, and run returns at once.
+func (o *owner) run(onWorker bool) (handedOff bool) {
 	t := o.t
 	t.mu.Lock()
 	if o.gone {
 		t.mu.Unlock()
-		return
+		return false
 	}
 	if time.Now().Before(o.retryAt) {
 		t.wakeAt(o, o.retryAt) // a failed message backs off; new work waits with it
 		t.mu.Unlock()
-		return
+		return false
 	}
 	t.mu.Unlock()
 	r := o.plan(time.Now())
 	if r.done {
-		return
+		return false
 	}
-	o.exchange(r)
+	if onWorker {
+		o.exchange(r)
+		t.mu.Lock()
+		o.scheduleNext(r)
+		t.mu.Unlock()
+		return false
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.exchanges++
+	t.wg.Add(1) // under t.mu, before Close can wait
+	go func() {
+		defer t.wg.Done()
+		o.exchange(r)
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.exchanges--
+		o.scheduleNext(r)
+		t.ran(o)
+	}()
+	return true
+}
+
+// scheduleNext sets the owner's next wake-up after round r. t.mu is held.
+func (o *owner) scheduleNext(r round) {
 	if !o.gone {
-		t.wakeAt(o, o.nextAt(r.wakeAt))
+		o.t.wakeAt(o, o.nextAt(r.wakeAt))
 	}
 }
 
@@ -302,6 +334,10 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 		}
 	}
 	o.epoch = g.Epoch
+	claimed := make(map[uint64]uint64, len(objs)) // object -> the key it was claimed with
+	for i, obj := range objs {
+		claimed[obj] = keys[i]
+	}
 	for _, obj := range objs {
 		if e := o.entries[obj]; e != nil {
 			e.state = held
@@ -310,17 +346,19 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 	}
 	for _, m := range g.Missing {
 		if e := o.entries[m.Object]; e != nil {
+			if key, ok := claimed[m.Object]; ok && t.refused(o, e, key) {
+				continue // another copy's key is claimed next
+			}
 			e.state, e.reason = missing, m.Reason
 			e.markLost(&objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
 				Reason: goneFromOwner(e.ref.String(), m.Reason)})
 		}
 	}
 	for _, obj := range objs {
-		if e := o.entries[obj]; e != nil {
+		if e := o.entries[obj]; e != nil && e.state != fresh {
 			t.answered(e)
 		}
 	}
-	o.claim = false // it answers: its rounds are no longer suspect
 	// The owner's lease started when the dirty arrived, before now.
 	o.until = now.Add(g.Lease)
 	o.lease = g.Lease

@@ -60,7 +60,6 @@ func (m *mixedOwners) Received(context.Context, Owner, gc.Received) error { retu
 // those owners' leases lapsed, and they dropped references this runtime
 // still held: an object collected under a live holder.
 func TestReviewSilentOwnersCannotStarveHealthyRenewals(t *testing.T) {
-	t.Skip("REVIEW: a worker is held for the whole wait of a dirty; owners that were granted once are queued with (and ahead of) owners that answer, so silent ones starve renewals. Marking failed owners as suspect (claim) is not enough: fresh owners cost a worker each until their first renewal times out. Needs renewals that do not occupy a worker while waiting (futures) or earliest-deadline ordering with a per-round cap; see the report")
 	const lease = 1500 * time.Millisecond
 	healthy := newOwner(lease, 7)
 	m := &mixedOwners{healthy: healthy, silent: make(map[uuid.UUID]bool)}
@@ -83,6 +82,46 @@ func TestReviewSilentOwnersCannotStarveHealthyRenewals(t *testing.T) {
 	}
 
 	// For several leases, the healthy owner must go on counting us.
+	for end := time.Now().Add(4 * lease); time.Now().Before(end); {
+		healthy.tb.Expire()
+		require.Len(t, healthy.holders(7), 1, "the healthy owner dropped a reference this runtime holds: its renewals starved")
+		tab.mu.Lock()
+		exchanges := tab.exchanges
+		tab.mu.Unlock()
+		require.LessOrEqual(t, exchanges, 65, "exchanges in flight: at most one per owner")
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// silentSenders is a healthy owner whose objects were passed to this
+// runtime by senders that never answer an acknowledgement.
+type silentSenders struct{ *ownerTable }
+
+func (s silentSenders) Received(ctx context.Context, _ Owner, _ gc.Received) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Acknowledgements to senders that never answer wait on the shared
+// workers too, never on the ones renewals need.
+func TestSilentSendersCannotStarveHealthyRenewals(t *testing.T) {
+	const lease = 1500 * time.Millisecond
+	objs := make([]uint64, 65)
+	for i := range objs {
+		objs[i] = uint64(7 + i)
+	}
+	healthy := newOwner(lease, objs...)
+	tab := New(Config{CallTimeout: time.Second, MaxBackoff: time.Second}, silentSenders{healthy})
+	defer tab.Close()
+	owner := uuid.New()
+	ref := wire.Ref{Runtime: owner, Object: 7}
+	defer tab.Hold(ref)()
+	require.NoError(t, tab.Confirm(context.Background(), ref))
+	for _, obj := range objs[1:] {
+		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj}, Owner{Runtime: uuid.New()}, 1)
+		require.NoError(t, err)
+		defer release()
+	}
 	for end := time.Now().Add(4 * lease); time.Now().Before(end); {
 		healthy.tb.Expire()
 		require.Len(t, healthy.holders(7), 1, "the healthy owner dropped a reference this runtime holds: its renewals starved")

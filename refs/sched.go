@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Scheduling. No owner has a goroutine of its own: a reference to a
-// runtime that does not exist costs an entry, not a goroutine. One
+// Scheduling. No idle owner has a goroutine of its own: a reference to
+// a runtime that does not exist costs an entry, not a goroutine. One
 // scheduler goroutine keeps a timer heap of the owners' next wake-ups and
 // moves those that are due to a ready queue; a fixed pool of
 // Config.Workers goroutines takes tasks from it, each running one round
@@ -14,35 +14,66 @@ import (
 // time. A task is never run by two workers at once: one kicked while it
 // runs is queued again when its round ends.
 //
-// Owners that have never granted a lease (possibly runtimes that do not
-// exist, whose dirties wait for a dial timeout) may occupy at most
-// Workers-reserved workers, so renewals for owners that answer always
-// find a worker.
+// A round plans under Table.mu (no I/O) and then exchanges messages,
+// which wait for the owner up to CallTimeout. Where that wait happens
+// depends on the owner, as the task is queued:
 //
-// Everything here is guarded by Table.mu; Close stops the scheduler and
-// the workers and waits for them.
+//   - An owner whose lease on this runtime is current (it granted one that
+//     has not run out) is "answering": its exchange runs on a goroutine of
+//     its own, and the worker goes back to the queue at once. That
+//     goroutine lives only while the messages are in flight, and an owner
+//     has at most one exchange at a time, so there are at most as many as
+//     owners with a current lease: MaxOwners in all, MaxOwnersPerPeer for
+//     those one peer introduced.
+//   - Every other task (an owner that never granted a lease, possibly a
+//     runtime that does not exist and costs a dial timeout; one whose
+//     lease lapsed; a sender's acknowledgements) waits on the worker, and
+//     at most Workers-reserved workers wait at once.
+//
+// Why renewals get through whatever other owners do: answering owners
+// are queued ahead of the rest, their rounds never wait for I/O on a
+// worker, and at least `reserved` workers never wait for I/O at all
+// (given Workers > reserved; the default is 8). So a renewal due to an
+// answering owner is on the wire once a worker has planned the answering
+// rounds queued before it, which takes only the lock; only that owner's
+// own previous exchange, if still in flight, can hold it back. Silent
+// owners cannot stand in its way: while their lease is
+// current they cost a goroutine each (bounded as above), and once it has
+// lapsed, a share of the workers. An owner that answers only after its
+// lease lapsed was dropped anyway; it is claimed again at the pace of the
+// shared workers.
+//
+// Everything here is guarded by Table.mu; Close stops the scheduler, the
+// workers and the exchanges in flight (their context is cancelled) and
+// waits for them.
 
 // task is a unit of work for the pool: an owner's round, or a sender's
 // acknowledgements.
 type task interface {
 	sched() *slot
-	run() // called with no lock held
+	// waits reports whether the task's run waits for its messages on the
+	// worker (it then counts against Workers-reserved); if not, run hands
+	// them to a goroutine. t.mu is held.
+	waits() bool
+	// run is called with no lock held; onWorker is waits() as of when the
+	// task was queued. It reports whether it handed its messages to a
+	// goroutine, which then ends the run (Table.ran) itself.
+	run(onWorker bool) (handedOff bool)
 }
 
 // slot is a task's scheduling state.
 type slot struct {
 	queued  bool      // in a ready queue
-	running bool      // a worker runs it
+	running bool      // a worker or an exchange goroutine runs it
 	again   bool      // kicked while running: queue it once more after
 	wakeAt  time.Time // when the timer heap makes it ready; zero: not in the heap
 	index   int       // position in the heap, -1 if absent
-	claim   bool      // counts against the workers for never-granted owners
+	waits   bool      // queued in t.waiting: it waits for I/O on its worker
 }
 
 func (s *slot) sched() *slot { return s }
 
-// reserved is how many workers only owners that granted a lease (and
-// acknowledgements) may use.
+// reserved is how many workers never wait for I/O.
 const reserved = 2
 
 // wake queues tk to run soon. t.mu is held.
@@ -54,10 +85,11 @@ func (t *Table) wake(tk task) {
 		s.again = true
 	case !s.queued:
 		s.queued = true
-		if s.claim {
-			t.claims = append(t.claims, tk)
+		s.waits = tk.waits()
+		if s.waits {
+			t.waiting = append(t.waiting, tk)
 		} else {
-			t.urgent = append(t.urgent, tk)
+			t.answering = append(t.answering, tk)
 		}
 		if t.idle == 0 && t.workers < t.cfg.Workers {
 			// Workers start as work first needs them, so a runtime that
@@ -151,22 +183,31 @@ func (t *Table) worker() {
 		}
 		s := tk.sched()
 		s.queued, s.running = false, true
-		claim := s.claim
-		if claim {
-			t.claiming++
+		waits := s.waits
+		if waits {
+			t.blocked++
 		}
 		t.mu.Unlock()
-		tk.run()
+		handedOff := tk.run(waits)
 		t.mu.Lock()
-		if claim {
-			t.claiming--
-			t.work.Signal() // a claim slot is free
+		if waits {
+			t.blocked--
+			t.work.Signal() // a place for waiting tasks is free
 		}
-		s.running = false
-		if s.again {
-			s.again = false
-			t.wake(tk)
+		if !handedOff {
+			t.ran(tk)
 		}
+	}
+}
+
+// ran ends tk's run, and queues it again if it was kicked meanwhile.
+// t.mu is held.
+func (t *Table) ran(tk task) {
+	s := tk.sched()
+	s.running = false
+	if s.again {
+		s.again = false
+		t.wake(tk)
 	}
 }
 
@@ -175,16 +216,16 @@ func (t *Table) next() task {
 	if t.closed {
 		return nil
 	}
-	if len(t.urgent) > 0 {
-		tk := t.urgent[0]
-		t.urgent[0] = nil
-		t.urgent = t.urgent[1:]
+	if len(t.answering) > 0 {
+		tk := t.answering[0]
+		t.answering[0] = nil
+		t.answering = t.answering[1:]
 		return tk
 	}
-	if len(t.claims) > 0 && t.claiming < max(t.cfg.Workers-reserved, 1) {
-		tk := t.claims[0]
-		t.claims[0] = nil
-		t.claims = t.claims[1:]
+	if len(t.waiting) > 0 && t.blocked < max(t.cfg.Workers-reserved, 1) {
+		tk := t.waiting[0]
+		t.waiting[0] = nil
+		t.waiting = t.waiting[1:]
 		return tk
 	}
 	return nil

@@ -45,9 +45,11 @@ type Config struct {
 	// reference it has not acknowledged within it is given up as lost.
 	// Default 30 s.
 	Lease time.Duration
-	// Workers bounds the goroutines that talk to owners (and acknowledge
+	// Workers bounds the goroutines that plan the owners' rounds, and
+	// talk to owners whose lease is not current (and acknowledge
 	// references to their senders), however many owners there are.
-	// Default 8.
+	// An owner whose lease is current has a goroutine of its own while
+	// its messages are in flight (see sched.go). Default 8.
 	Workers int
 	// MaxRefs bounds the references held in all, and MaxRefsPerPeer
 	// those that one peer introduced (sent this runtime); HoldFrom
@@ -107,15 +109,16 @@ type Table struct {
 	ackers map[uuid.UUID]*acker // senders owed a Received, by runtime
 
 	// Scheduling (sched.go).
-	work           *sync.Cond // on mu: a task is ready, or the table closed
-	urgent, claims []task     // ready to run; claims: never-granted owners
-	timers         timerHeap
-	resched        chan struct{} // the heap's earliest wake-up changed
-	ticking        bool          // the scheduler goroutine runs
-	workers, idle  int           // started workers; those waiting for work
-	claiming       int           // workers busy with never-granted owners
-	nrefs, nowners int           // held in all
-	byPeer         map[uuid.UUID]*introduced
+	work               *sync.Cond // on mu: a task is ready, or the table closed
+	answering, waiting []task     // ready to run (see slot.waits)
+	timers             timerHeap
+	resched            chan struct{} // the heap's earliest wake-up changed
+	ticking            bool          // the scheduler goroutine runs
+	workers, idle      int           // started workers; those waiting for work
+	blocked            int           // workers waiting for a task's I/O
+	exchanges          int           // exchange goroutines in flight
+	nrefs, nowners     int           // held in all
+	byPeer             map[uuid.UUID]*introduced
 }
 
 // introduced counts what one peer made this runtime hold.
@@ -142,9 +145,11 @@ type entry struct {
 	reason string    // why the owner says it is missing
 	pin    uint64    // the owner's in-transit pin that the next dirty claims
 	by     uuid.UUID // the peer that introduced it, counted in byPeer; Nil for none
-	// acks are the senders that passed this reference on to this runtime
-	// and wait to hear that its claim was answered, with their pins.
-	acks map[uuid.UUID]ackTo
+	// copies are the copies of the reference that arrived while it was
+	// claimed or after the owner refused it, one per sender (the latest):
+	// their keys are tried in turn if the owner refuses the claim's, and
+	// their senders wait to hear that a claim was answered (Received).
+	copies map[uuid.UUID]copyFrom
 
 	lostErr error                   // why the reference is known lost
 	lapsed  bool                    // lost for want of a renewal: the owner may answer again
@@ -163,6 +168,13 @@ func (e *entry) markLost(err error) {
 		e.lose(err)
 	}
 	e.settle()
+}
+
+// reclaim makes a refused entry claim again with key: it is no longer
+// known lost. Contexts already handed out stay done.
+func (e *entry) reclaim(key uint64) {
+	e.ref.Key, e.state, e.reason = key, fresh, ""
+	e.lostErr, e.lapsed, e.watch, e.lose = nil, false, nil, nil
 }
 
 // recovered forgets a lapse once the owner answers again: later Watch
@@ -192,9 +204,12 @@ type sentPin struct {
 // to more fall back to one shared window that only time ends.
 const maxPins = 256
 
-// maxAcks bounds the senders an entry remembers to acknowledge; past it
-// their pins end with time.
-const maxAcks = 16
+// maxCopies bounds the senders whose copies an entry remembers; past it
+// their keys are not tried and their pins end with time. One peer takes
+// one place, whatever it sends, so a forged key from one peer cannot
+// crowd out another peer's good one; it would take maxCopies peers with
+// forged copies arriving within one claim.
+const maxCopies = 16
 
 // live reports whether a stub or an unexpired pin holds e, pruning the
 // pins that ended.
@@ -263,7 +278,7 @@ func (t *Table) hold(ref wire.Ref, from Owner, sent uint64) (func(), error) {
 	if o == nil {
 		o = &owner{t: t, Owner: Owner{ref.Runtime, ref.Endpoint, ref.TLS}, entries: make(map[uint64]*entry),
 			since: time.Now(), by: from.Runtime}
-		o.index, o.claim = -1, true
+		o.index = -1
 		t.owners[ref.Runtime] = o
 		t.count(from.Runtime, 0, 1)
 	}
@@ -277,20 +292,34 @@ func (t *Table) hold(ref wire.Ref, from Owner, sent uint64) (func(), error) {
 		t.count(from.Runtime, 1, 0)
 		t.wake(o)
 	}
-	if e.ref.Key == 0 {
-		e.ref.Key = ref.Key
+	if e.state == missing && ref.Key != e.ref.Key {
+		// The owner refused the key this entry claimed with, or said the
+		// object is gone: a copy with another key may be the good one
+		// (the first was forged, or built by hand), so claim again.
+		e.reclaim(ref.Key)
+		t.wake(o)
 	}
 	if e.state == fresh && ref.Pin != 0 {
 		e.pin = ref.Pin // the dirty to come claims the owner's latest pin
 	}
-	if from.Runtime != uuid.Nil && from.Runtime != ref.Runtime && sent != 0 {
-		if e.state == held || e.state == missing {
-			t.ack(from, e, sent) // already answered: the sender may let go now
-		} else if _, ok := e.acks[from.Runtime]; ok || len(e.acks) < maxAcks {
-			if e.acks == nil {
-				e.acks = make(map[uuid.UUID]ackTo)
+	if from.Runtime == ref.Runtime || from.Runtime == uuid.Nil {
+		sent = 0 // the owner's pin, claimed by the dirty; or no sender to tell
+	}
+	switch {
+	case e.state == held || e.state == missing && ref.Key == e.ref.Key:
+		// Held: the sender may let go now. Refused with this very key:
+		// its copy can never be claimed.
+		if sent != 0 {
+			t.ack(from, e, sent)
+		}
+	case ref.Key != e.ref.Key || sent != 0:
+		// Claiming: its key is tried if the owner refuses the one being
+		// claimed with, and its sender is told once a claim is granted.
+		if _, ok := e.copies[from.Runtime]; ok || len(e.copies) < maxCopies {
+			if e.copies == nil {
+				e.copies = make(map[uuid.UUID]copyFrom)
 			}
-			e.acks[from.Runtime] = ackTo{from, sent}
+			e.copies[from.Runtime] = copyFrom{from: from, pin: sent, key: ref.Key}
 		}
 	}
 	e.stubs++

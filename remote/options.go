@@ -152,7 +152,8 @@ type Options struct {
 	MaxRefsPerPeer, MaxRefs int
 	// MaxOwnersPerPeer bounds the distinct owner runtimes that one peer
 	// can make this runtime hold references of (each costs an owner
-	// record and DGC traffic, but no goroutine); MaxOwners bounds them in
+	// record and DGC traffic, and a goroutine only while a message to it
+	// is in flight and its lease is current); MaxOwners bounds them in
 	// all. Breaches fail like MaxRefsPerPeer. Defaults 256 and 4,096.
 	MaxOwnersPerPeer, MaxOwners int
 

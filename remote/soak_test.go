@@ -32,14 +32,17 @@ func TestSoakReferencesPassedAtRandom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak")
 	}
+	// The lease and the transit window are short, but not so short that
+	// a loaded 2-core machine misses them: a renewal has half the lease
+	// to get through, and a receiver's claim the transit window. With a
+	// 600 ms lease and a 300 ms window, holders lost objects for want of
+	// a renewal or a claim that came too late under load, before and
+	// after the holder's scheduler was rebuilt (4 and 5 of 30 runs with
+	// three soaks and a build on two cores); nothing else in the test
+	// depends on them being short.
 	const (
 		n        = 4
 		victim   = n - 1
-		// A lease renewed every second, and a transit window of one: with
-		// 600 ms and 300 ms, renewals and claims delayed by a loaded
-		// machine (four runtimes and the race detector on two cores) let
-		// live references lapse, in 1 to 2 runs of 6, before and after
-		// the hardening round alike.
 		lease    = 2 * time.Second
 		activity = 3 * time.Second
 	)
