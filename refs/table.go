@@ -512,8 +512,8 @@ func notHeld(ref wire.Ref) error {
 	return fmt.Errorf("%w: %s is not held by this runtime", objerr.ErrReleased, ref)
 }
 
-// Close stops every owner goroutine and waits for them. Held references
-// are not cleaned: their owners' leases lapse.
+// Close stops every owner goroutine and waits for them. It sends no
+// cleans itself: ReleaseAll does, first, for a runtime closing cleanly.
 func (t *Table) Close() {
 	t.mu.Lock()
 	t.closed = true

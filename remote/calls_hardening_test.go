@@ -32,7 +32,7 @@ type probe struct {
 	seen    chan ctxSeen
 	hanging chan struct{}
 	release chan struct{}
-	unref   chan struct{} // Unreferenced blocks until it is closed
+	unref   chan struct{} // probeUnref's Unreferenced waits until it is closed
 	unrefIn chan struct{}
 }
 
@@ -54,8 +54,10 @@ func (p *probe) Hang(context.Context) error {
 }
 
 func (p *probe) Unreferenced() {
-	p.unrefIn <- struct{}{}
-	<-p.unref
+	select {
+	case p.unrefIn <- struct{}{}:
+	default:
+	}
 }
 
 // Item 1: a connection that carries only frames larger than its write
@@ -298,6 +300,12 @@ func TestCloseIsBoundedAndShutdownWaitsForUserCode(t *testing.T) {
 type probeUnref struct{ *probe }
 
 func newProbeUnref(p *probe) *probeUnref { return &probeUnref{p} }
+
+// Unreferenced blocks, as a callback that ignores everything would.
+func (u *probeUnref) Unreferenced() {
+	u.unrefIn <- struct{}{}
+	<-u.unref
+}
 
 // A nil context passed to Shutdown is an error, not a panic.
 func TestShutdownNilContext(t *testing.T) {

@@ -147,7 +147,7 @@ func TestLeasesRenewAndLapse(t *testing.T) {
 	assert.LessOrEqual(t, dirty, uint64(14))
 
 	closed := time.Now()
-	cli.Close() // no clean is sent: the lease must lapse
+	cli.Crash() // no clean is sent: the lease must lapse
 	unreferenced(t, impl, 10*lease)
 	took := time.Since(closed)
 	t.Logf("Unreferenced %v after the holder stopped (lease %v)", took, lease)

@@ -226,8 +226,8 @@ func TestImpostorThroughOwnersDialIsRefused(t *testing.T) {
 
 	// The victims' connections drop. O keeps H's hold on its counter
 	// (until H's lease lapses) and its own holds on their callbacks.
-	require.NoError(t, h.Close())
-	require.NoError(t, h2.Close())
+	require.NoError(t, h.Crash()) // no cleans: as if its process died
+	require.NoError(t, h2.Crash())
 	require.Eventually(t, func() bool { return o.Inspect().Conns == 1 }, 10*time.Second, 5*time.Millisecond,
 		"O still has the victims' connections")
 	time.Sleep(200 * time.Millisecond) // several lease checks, which forget claims no longer needed

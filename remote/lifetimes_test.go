@@ -91,7 +91,7 @@ func TestUnreferencedBecauseSaysWhy(t *testing.T) {
 	leaving, err := remote.NewRuntime(remote.Options{})
 	require.NoError(t, err)
 	hold(leaving, gone)
-	leaving.Close() // its connection drops, and it has no listener
+	leaving.Crash() // its connection drops, no clean, and it has no listener
 	assert.Equal(t, gc.Disconnected, reasonWithin(t, gone, 10*time.Second))
 
 	held := newReasons()
@@ -150,4 +150,26 @@ func TestDialChecksTheObject(t *testing.T) {
 	require.NoError(t, err)
 	_, err = calc.Add(ctx, 1, 2)
 	assert.NoError(t, err)
+}
+
+// A runtime that closes cleanly tells the owners of what it holds: their
+// objects are unreferenced at once, not a lease later. Before, a cleanly
+// closed client lingered for its whole lease.
+func TestCloseSendsCleans(t *testing.T) {
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", Lease: 30 * time.Second})
+	impl := testsvc.NewCalc()
+	_, err := remote.Export[testsvc.Calculator](srv, impl, remote.WithID(calcID))
+	require.NoError(t, err)
+	cli, err := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"}) // a listener: HolderGrace does not apply
+	require.NoError(t, err)
+	calc := dialCalc(t, cli, srv.Endpoint())
+	k, err := calc.NewCounter(ctxT(t), 7)
+	require.NoError(t, err)
+	require.NoError(t, cli.Confirm(ctxT(t), k))
+
+	closed := time.Now()
+	require.NoError(t, cli.Close())
+	assert.Equal(t, int64(7), unreferenced(t, impl, 10*time.Second))
+	t.Logf("Unreferenced %v after the holder's Close (lease 30 s)", time.Since(closed).Round(time.Millisecond))
+	assert.Less(t, time.Since(closed), 5*time.Second)
 }

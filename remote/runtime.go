@@ -56,6 +56,9 @@ type Runtime struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup // the runtime's own goroutines
 	user      userWork       // methods serving calls, Unreferenced callbacks
+	// crash, set only by tests (Crash), makes Close end the runtime as a
+	// crash would: no cleans, so its owners see its leases lapse.
+	crash bool
 }
 
 // NewRuntime starts a runtime. With Options.Listen set it accepts
@@ -128,16 +131,31 @@ func (rt *Runtime) isClosing() bool {
 	}
 }
 
+// closeCleanTimeout bounds how long Close waits for owners to hear that
+// this runtime no longer holds their objects.
+const closeCleanTimeout = time.Second
+
 // Close stops the listener, closes every connection (failing the calls
 // this runtime has in flight and cancelling, with cause ErrRuntimeClosing,
 // the calls it is serving), and waits for the runtime's own goroutines.
 // Objects still held that implement UnreferencedBecause hear gc.Closing.
+// First, it tells the owners of the references it holds that it holds
+// them no more (one clean per owner, at most a second in all), so that
+// their objects are unreferenced at once, not a lease later.
 // It does not wait for user code: methods still running (their contexts
 // are cancelled) and Unreferenced callbacks finish on their own; use
 // Shutdown to wait for them too. It is safe to call more than once.
 func (rt *Runtime) Close() error {
 	rt.closeOnce.Do(func() {
 		rt.closingUnreferenced()
+		// Tell owners now what this runtime held, so that they need not
+		// wait for its leases to lapse; bounded, since an owner may be
+		// slow or gone.
+		if !rt.crash {
+			ctx, cancel := context.WithTimeout(rt.ctx, closeCleanTimeout)
+			rt.held.ReleaseAll(ctx)
+			cancel()
+		}
 		close(rt.closing)
 		rt.cancel(objerr.ErrRuntimeClosing)
 		if rt.ln != nil {

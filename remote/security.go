@@ -44,6 +44,9 @@ func PrincipalOf(ctx context.Context) (Principal, bool) {
 // method by an unknown hash. Only a caller the rules allow is told "no
 // such object" or "no such method" (with the object's signatures); a
 // refused one gets the same refusal as for a method that exists.
+//
+// Dial's check that the object exists, which runs nothing, comes with
+// Method empty too: a rule that allows the object should allow it.
 type Call struct {
 	Principal Principal // anonymous unless the connection authenticated
 	Caller    uuid.UUID // the calling runtime, bound to Principal (see Options.Authorize)

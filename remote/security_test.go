@@ -182,7 +182,8 @@ func TestMutualTLS(t *testing.T) {
 	assert.Equal(t, int64(5), sum)
 	impl.mu.Lock()
 	defer impl.mu.Unlock()
-	assert.Equal(t, []string{"alice/certificate Calculator.Add"}, impl.hook)
+	// Dial's check that the object exists (no method), then the call.
+	assert.Equal(t, []string{"alice/certificate Calculator.", "alice/certificate Calculator.Add"}, impl.hook)
 	assert.Equal(t, []string{"alice"}, impl.calls)
 }
 
@@ -219,7 +220,7 @@ func TestTokenAuthentication(t *testing.T) {
 	_, err = calc.Add(ctxT(t), 1, 1)
 	require.NoError(t, err)
 	impl.mu.Lock()
-	assert.Equal(t, []string{"bob/token Calculator.Add"}, impl.hook)
+	assert.Equal(t, []string{"bob/token Calculator.", "bob/token Calculator.Add"}, impl.hook)
 	impl.mu.Unlock()
 
 	plain := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", RequireAuth: true, CheckToken: check})

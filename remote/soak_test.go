@@ -83,7 +83,7 @@ func TestSoakReferencesPassedAtRandom(t *testing.T) {
 				d.step()
 			}
 			if i == victim {
-				rts[victim].Close() // no cleans: its leases must lapse
+				rts[victim].Crash() // no cleans: its leases must lapse
 				dead.Store(true)
 				orphanedKeeps = d.kept
 				return
