@@ -122,7 +122,7 @@ func Dial[T any](ctx context.Context, rt *Runtime, endpoint string, id uint64) (
 		return zero, &objerr.Error{Kind: objerr.KindNotSent, Op: "Dial " + it.Name, Err: objerr.ErrNilContext}
 	}
 	ref := WellKnown(endpoint, id, it.Name)
-	c, err := rt.Conn(ctx, &ref)
+	c, err := rt.conn(ctx, &ref)
 	if err != nil {
 		return zero, err
 	}
@@ -175,4 +175,4 @@ func Release(v any) {
 
 // Dynamic returns a handle that calls ref's methods by name, with no
 // generated code and no interface type: for tools.
-func Dynamic(rt *Runtime, ref Ref) *stub.Dynamic { return stub.NewDynamic(ref, rt) }
+func Dynamic(rt *Runtime, ref Ref) *stub.Dynamic { return stub.NewDynamic(ref, stubRuntime{rt}) }

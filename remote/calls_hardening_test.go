@@ -317,7 +317,7 @@ func TestShutdownNilContext(t *testing.T) {
 }
 
 // The functions a method calls on its context answer "not in a call" for
-// a nil context, rather than panic, and so does Conn.
+// a nil context, rather than panic.
 func TestCallContextHelpersTakeNil(t *testing.T) {
 	var nilCtx context.Context
 	_, ok := remote.Caller(nilCtx)
@@ -328,7 +328,4 @@ func TestCallContextHelpersTakeNil(t *testing.T) {
 	assert.False(t, ok)
 	_, ok = remote.Authorized(nilCtx)
 	assert.False(t, ok)
-	rt := newRuntime(t, remote.Options{})
-	_, err := rt.Conn(nilCtx, &remote.Ref{Endpoint: "127.0.0.1:1"})
-	assert.ErrorIs(t, err, objerr.ErrNilContext)
 }

@@ -208,9 +208,9 @@ func (t *connTable) killAll(cause error) {
 	}
 }
 
-// Conn returns a live connection to the owner of ref, dialing its
-// endpoint if there is none. It implements stub.Runtime.
-func (rt *Runtime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error) {
+// conn returns a live connection to the owner of ref, dialing its
+// endpoint if there is none.
+func (rt *Runtime) conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error) {
 	if ctx == nil {
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Op: "Conn", Err: objerr.ErrNilContext}
 	}

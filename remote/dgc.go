@@ -147,7 +147,7 @@ func (s dgcSender) service(to refs.Owner) *stub.Stub {
 // dgcOf is a stub for the DGC object of the runtime that owns ref.
 func dgcOf(rt *Runtime, ref wire.Ref) *stub.Stub {
 	return stub.Raw(dgcIface, wire.Ref{Runtime: ref.Runtime, Endpoint: ref.Endpoint, TLS: ref.TLS,
-		Object: reservedDGC, Iface: dgcIface.Name}, rt)
+		Object: reservedDGC, Iface: dgcIface.Name}, stubRuntime{rt})
 }
 
 func (s dgcSender) Dirty(ctx context.Context, to refs.Owner, d gc.Dirty) (gc.Grant, error) {

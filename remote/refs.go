@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/refs"
@@ -105,7 +107,7 @@ func (p *peerRefs) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, e
 	if err != nil {
 		return reflect.Value{}, err
 	}
-	v, err := stub.New(it, ref, boundRuntime{rt, release})
+	v, err := stub.New(it, ref, boundRuntime{stubRuntime{rt}, release})
 	if err != nil {
 		release()
 	}
@@ -115,7 +117,7 @@ func (p *peerRefs) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, e
 // boundRuntime is the runtime as a stub sees it when its hold was taken
 // already (by DecodeRef, within the sender's limits).
 type boundRuntime struct {
-	*Runtime
+	stubRuntime
 	release func()
 }
 
@@ -126,7 +128,7 @@ func (b boundRuntime) Bind(ref wire.Ref) (codec.Refs, func()) {
 // decodeRef returns the object itself if it lives here, a stub otherwise.
 func (rt *Runtime) decodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, error) {
 	if r.Runtime != rt.id {
-		return stub.New(it, *r, rt)
+		return stub.New(it, *r, stubRuntime{rt})
 	}
 	e, why := rt.exports.lookup(r.Object)
 	if e == nil {
@@ -139,10 +141,24 @@ func (rt *Runtime) decodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, e
 	return obj, nil
 }
 
-// Bind implements stub.Runtime: a stub's codec is bound to the owner, and
-// the stub counts as a holder of any reference at a dynamic id. Objects
-// at well-known ids live as long as their runtime and are not counted.
-func (rt *Runtime) Bind(ref wire.Ref) (codec.Refs, func()) {
+// stubRuntime is the runtime as its stubs see it (stub.Runtime): the
+// plumbing stays off Runtime's own method set, which is for users.
+type stubRuntime struct{ *Runtime }
+
+var _ stub.Runtime = stubRuntime{}
+
+// Conn implements stub.Runtime.
+func (s stubRuntime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error) {
+	return s.conn(ctx, ref)
+}
+
+// Bind implements stub.Runtime.
+func (s stubRuntime) Bind(ref wire.Ref) (codec.Refs, func()) { return s.bind(ref) }
+
+// bind binds a stub's codec to the owner of ref, and counts the stub as
+// a holder of any reference at a dynamic id. Objects at well-known ids
+// live as long as their runtime and are not counted.
+func (rt *Runtime) bind(ref wire.Ref) (codec.Refs, func()) {
 	refs := &peerRefs{rt: rt, peer: ref.Runtime}
 	if ref.Object < FirstDynamicID || ref.Runtime == rt.id || ref.Runtime == uuid.Nil {
 		return refs, nil
