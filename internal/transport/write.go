@@ -178,6 +178,9 @@ func (d *deadline) extend(set func(time.Time) error, timeout time.Duration) {
 // is cut off rather than queued for.
 const maxOwed = 1 << 16
 
+// owedPiece is the most of the owed frames written at once.
+const owedPiece = 32 << 10
+
 // owedFrame is a small frame the peer is owed: a cancel of one of this
 // side's calls, or the refusal of one of the peer's, "overloaded".
 type owedFrame struct {
@@ -239,12 +242,16 @@ func (c *Conn) writeOwed() {
 	owed, last, cause := c.owed, c.last, c.lastCause
 	c.owed, c.last = nil, nil
 	c.mu.Unlock()
-	if len(owed) > 0 {
-		var batch []byte
-		for _, f := range owed {
-			b := f.frame(c.cfg.MaxInflight)
-			batch = append(batch, b.Bytes()...)
-			b.Release()
+	// In pieces of at most owedPiece bytes: the queue costs 16 bytes a
+	// frame, and must not turn into ~120 bytes a frame, all held at once
+	// while a peer that reads nothing keeps the write waiting.
+	var batch []byte
+	for i, f := range owed {
+		b := f.frame(c.cfg.MaxInflight)
+		batch = append(batch, b.Bytes()...)
+		b.Release()
+		if len(batch) < owedPiece && i < len(owed)-1 {
+			continue
 		}
 		if c.send(context.Background(), batch, 0) != nil {
 			if last != nil {
@@ -252,6 +259,7 @@ func (c *Conn) writeOwed() {
 			}
 			return
 		}
+		batch = batch[:0]
 	}
 	if last != nil && c.write(context.Background(), last, 0) == nil {
 		c.fail(cause)
