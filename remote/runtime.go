@@ -146,13 +146,19 @@ const closeCleanTimeout = time.Second
 // are cancelled) and Unreferenced callbacks finish on their own; use
 // Shutdown to wait for them too. It is safe to call more than once.
 func (rt *Runtime) Close() error {
+	return rt.close(context.Background())
+}
+
+// close is Close, with the cleans to owners bounded by ctx as well as
+// by closeCleanTimeout: Shutdown's context bounds them too.
+func (rt *Runtime) close(ctx context.Context) error {
 	rt.closeOnce.Do(func() {
 		rt.closingUnreferenced()
 		// Tell owners now what this runtime held, so that they need not
 		// wait for its leases to lapse; bounded, since an owner may be
 		// slow or gone.
 		if !rt.crash {
-			ctx, cancel := context.WithTimeout(rt.ctx, closeCleanTimeout)
+			ctx, cancel := context.WithTimeout(ctx, closeCleanTimeout)
 			rt.held.ReleaseAll(ctx)
 			cancel()
 		}
@@ -168,7 +174,8 @@ func (rt *Runtime) Close() error {
 	return nil
 }
 
-// Shutdown closes the runtime as Close does, then waits until every
+// Shutdown closes the runtime as Close does (its cleans to owners bounded
+// by ctx too), then waits until every
 // method it was serving and every Unreferenced callback it started has
 // returned, or until ctx ends. In the style of http.Server.Shutdown: it
 // returns nil once all is done, or ctx's error, saying how much user code
@@ -178,7 +185,7 @@ func (rt *Runtime) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		return errors.New("objrmi: Shutdown: nil context")
 	}
-	rt.Close()
+	rt.close(ctx)
 	if n := rt.user.wait(ctx); n > 0 {
 		return fmt.Errorf("objrmi: shutdown: %d methods or Unreferenced callbacks are still running, ignoring their cancelled contexts: %w",
 			n, context.Cause(ctx))
