@@ -1,6 +1,10 @@
 package refs
 
-import "github.com/google/uuid"
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
 
 // Holds reports whether this runtime holds, or is claiming, a reference
 // to an object of the runtime owner. The runtime keeps the owner's
@@ -11,4 +15,18 @@ func (t *Table) Holds(owner uuid.UUID) bool {
 	defer t.mu.Unlock()
 	_, ok := t.owners[owner]
 	return ok
+}
+
+// Renew makes the next renewal to owner due now, if this runtime holds a
+// lease there: its connection to the owner was lost, and an owner that
+// cannot call this runtime back counts a holder gone once it has stayed
+// disconnected for a grace period (Options.HolderGrace), which may be
+// shorter than the time to the next renewal. The renewal dials again.
+func (t *Table) Renew(owner uuid.UUID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o := t.owners[owner]; o != nil && !o.gone && o.lease > 0 {
+		o.renewAt = time.Now()
+		t.wake(o)
+	}
 }

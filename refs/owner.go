@@ -365,7 +365,14 @@ func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration
 	// The lease is the owner's word: held to a floor, so that an owner
 	// granting a nanosecond cannot make this runtime renew in a loop as
 	// fast as it answers.
-	o.renewAt = now.Add(max(g.Lease/2, minRenewal))
+	every := g.Lease / 2
+	if m := o.t.cfg.MaxRenewal; m > 0 && m < every {
+		// Renewals keep this runtime's connection to the owner in use,
+		// so it never idles shut between them: a holder with no
+		// listener that closed it would look gone to the owner.
+		every = m
+	}
+	o.renewAt = now.Add(max(every, minRenewal))
 	return true
 }
 

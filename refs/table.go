@@ -59,7 +59,11 @@ type Config struct {
 	// MaxOwnersPerPeer those that one peer introduced. Defaults 4,096 and
 	// 256.
 	MaxOwners, MaxOwnersPerPeer int
-	Logger                      *slog.Logger
+	// MaxRenewal, if set, caps the time between two renewals to one
+	// owner below half its lease: the runtime's IdleTimeout/2, so that a
+	// connection carrying references never closes as idle.
+	MaxRenewal time.Duration
+	Logger     *slog.Logger
 }
 
 func (c Config) withDefaults() Config {

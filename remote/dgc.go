@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/wire"
@@ -247,21 +245,22 @@ func (rt *Runtime) closingUnreferenced() {
 // wait for a whole lease.
 func (rt *Runtime) dropDisconnected(now time.Time) {
 	t := &rt.sessions
+	var events []gc.Event
 	t.mu.Lock()
-	var due []uuid.UUID
 	for peer, since := range t.gone {
 		if now.Sub(since) >= rt.opts.HolderGrace {
-			due = append(due, peer)
 			delete(t.gone, peer)
+			// Under the sessions lock, so the holder cannot come back
+			// (attach) between the check and the drop. gc takes no lock
+			// of the runtime's.
+			dropped := rt.dgc.Drop(peer)
+			if len(dropped) > 0 {
+				rt.log.Info("objrmi: dropped the leases of a holder that listens on no port and stayed disconnected",
+					"peer", peer, "grace", rt.opts.HolderGrace, "unreferenced", len(dropped))
+			}
+			events = append(events, dropped...)
 		}
 	}
 	t.mu.Unlock()
-	for _, peer := range due {
-		events := rt.dgc.Drop(peer)
-		if len(events) > 0 {
-			rt.log.Info("objrmi: dropped the leases of a holder that listens on no port and stayed disconnected",
-				"peer", peer, "grace", rt.opts.HolderGrace, "unreferenced", len(events))
-		}
-		rt.unreferenced(events)
-	}
+	rt.unreferenced(events) // outside the lock: it starts user code
 }

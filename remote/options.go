@@ -238,7 +238,7 @@ func (o Options) transport() transport.Config {
 
 // refs is the holder side's configuration.
 func (o Options) refs() refs.Config {
-	return refs.Config{Transit: o.TransitTimeout, Lease: o.Lease, Logger: o.Logger,
+	return refs.Config{Transit: o.TransitTimeout, Lease: o.Lease, Logger: o.Logger, MaxRenewal: o.IdleTimeout / 2,
 		MaxRefs: o.MaxRefs, MaxRefsPerPeer: o.MaxRefsPerPeer, MaxOwners: o.MaxOwners, MaxOwnersPerPeer: o.MaxOwnersPerPeer}
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/objrmi/objrmi/remote"
 )
 
-// REVIEW (HolderGrace): a listenerless holder closes its own dialled
+// HolderGrace regression: a listenerless holder closes its own dialled
 // connection once it is idle for its IdleTimeout, which it validates only
 // against its OWN Lease. The owner's Lease (which sets the renewal
 // period) may be much longer, so between two renewals the holder's
@@ -18,9 +18,10 @@ import (
 // that as "disconnected", and HolderGrace later drops the lease of a
 // holder that is alive and renewing on time: the object is collected
 // under it. Here: owner Lease 6 s (renewal every 3 s), holder IdleTimeout
-// 600 ms (valid: > its own Lease/2), owner HolderGrace 300 ms.
+// 600 ms (valid: > its own Lease/2), owner HolderGrace 300 ms. Fixed: a
+// holder renews at least every IdleTimeout/2, which keeps the connection
+// in use.
 func TestReviewIdleCloseIsNotADisconnectedHolder(t *testing.T) {
-	t.Skip("REVIEW: a holder's own IdleTimeout close counts as a disconnect at the owner; HolderGrace then collects under a live holder whenever the owner's Lease/2 exceeds the holder's IdleTimeout (fix: renew at most every IdleTimeout/2, or keep the connection while holding, or tell the owner the close is clean)")
 	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", Lease: 6 * time.Second,
 		HolderGrace: 300 * time.Millisecond, LeaseCheckInterval: 20 * time.Millisecond})
 	cli := newRuntime(t, remote.Options{Lease: time.Second, IdleTimeout: 600 * time.Millisecond,
@@ -40,14 +41,15 @@ func TestReviewIdleCloseIsNotADisconnectedHolder(t *testing.T) {
 	require.NoError(t, cli.Confirm(ctx, d))
 }
 
-// REVIEW (HolderGrace): a listenerless holder whose connection is reset
+// HolderGrace regression: a listenerless holder whose connection is reset
 // once (a NAT or a proxy dropping it; the network works again at once)
 // does not dial again before its next renewal, at the owner's Lease/2,
 // and the default HolderGrace (10 s) is shorter than the default Lease/2
 // (15 s). The owner drops the lease of a live holder and collects the
 // object under it. Scaled down here: owner Lease 6 s, HolderGrace 300 ms.
+// Fixed: a holder renews at once when its connection to an owner it holds
+// from is lost, dialling again.
 func TestReviewOneResetDoesNotCostALiveHolderItsObjects(t *testing.T) {
-	t.Skip("REVIEW: a listenerless holder does not dial again after one reset until its next renewal (owner Lease/2, default 15 s), and HolderGrace (default 10 s) drops it first: at defaults, one reset collects under a live holder. Fix: renew at once when a connection to an owner held from ends (refs needs a wake-owner entry), or drop only once a renewal is also overdue")
 	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", Lease: 6 * time.Second,
 		HolderGrace: 300 * time.Millisecond, LeaseCheckInterval: 20 * time.Millisecond})
 	p := newProxy(t, srv.Endpoint())

@@ -96,6 +96,12 @@ func (s *session) Lost(c *transport.Conn) {
 	if c.Peer().Endpoint == "" {
 		t.gone[s.peer] = s.lostAt // it cannot be dialled: only it can come back
 	}
+	// If the peer owns references this runtime holds, renew now, over a
+	// new connection: the owner may count this runtime gone after its
+	// HolderGrace, which can be shorter than the time to the next
+	// renewal. (Called with no lock of the runtime held but this one;
+	// refs takes only its own.)
+	s.rt.held.Renew(s.peer)
 }
 
 // leave forgets c once its calls are done, and the session with it when

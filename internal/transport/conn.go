@@ -572,10 +572,20 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		c.used.Add(1)
 		stop()
 		cancel(nil)
+		// A reply waiting for the socket holds its slot; it frees it once
+		// it holds the writer's lock, before any of it can reach the
+		// peer, so a caller that sends its next call on reading this
+		// reply is never refused for want of this slot.
+		freed := false
+		free := func() { freed = true; <-c.slots }
 		if reply != nil {
-			c.write(context.Background(), c.fitReply(reply), 0)
+			b := c.fitReply(reply)
+			c.send(context.Background(), b.Bytes(), 0, free)
+			b.Release()
 		}
-		<-c.slots // only now: a reply waiting for the socket holds its slot
+		if !freed {
+			free()
+		}
 	})
 	return nil
 }

@@ -41,13 +41,15 @@ var errNotWritten = errors.New("frame not written")
 // connection failed with b possibly on the wire. self is how many of the
 // busy calls are the writer's own.
 func (c *Conn) write(ctx context.Context, b *wire.Buffer, self int32) error {
-	err := c.send(ctx, b.Bytes(), self)
+	err := c.send(ctx, b.Bytes(), self, nil)
 	b.Release()
 	return err
 }
 
-// send writes p, one or more whole frames, as write does.
-func (c *Conn) send(ctx context.Context, p []byte, self int32) error {
+// send writes p, one or more whole frames, as write does. onLock, if
+// set, runs once this writer holds the lock, before any of p can reach
+// the peer.
+func (c *Conn) send(ctx context.Context, p []byte, self int32, onLock func()) error {
 	w := &c.w
 	w.queued.Add(1)
 	select {
@@ -67,6 +69,9 @@ func (c *Conn) send(ctx context.Context, p []byte, self int32) error {
 		<-w.lock
 		c.abandon()
 		return errNotWritten
+	}
+	if onLock != nil {
+		onLock()
 	}
 	err := c.writeLocked(p)
 	if err == nil && w.queued.Load() == 1 && c.busy.Load() > self {
@@ -253,7 +258,7 @@ func (c *Conn) writeOwed() {
 		if len(batch) < owedPiece && i < len(owed)-1 {
 			continue
 		}
-		if c.send(context.Background(), batch, 0) != nil {
+		if c.send(context.Background(), batch, 0, nil) != nil {
 			if last != nil {
 				last.Release()
 			}
