@@ -6,7 +6,6 @@ import (
 
 	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/wire"
-	"github.com/objrmi/objrmi/objerr"
 )
 
 // Dynamic calls methods by name, without generated code or the interface
@@ -71,12 +70,7 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 	// the caller drops it the moment Call begins.
 	runtime.KeepAlive(dy)
 	if err != nil {
-		if e, ok := err.(*objerr.Error); ok && e.Op == "" {
-			cp := *e // shared errors are never mutated; see annotate
-			cp.Op = dy.s.ref.Iface + "." + method
-			err = &cp
-		}
-		return nil, err
+		return nil, withOp(err, dy.s.ref.Iface+"."+method)
 	}
 	return out, nil
 }

@@ -143,9 +143,16 @@ func (s *Stub) Probe(ctx context.Context) error {
 		_, err := d.DecodeArrayLen()
 		return err
 	})
+	return withOp(err, "Dial "+s.it.Name)
+}
+
+// withOp names the call in err if it names none yet. It works on a copy:
+// one error value can reach several callers (a dial that failed them
+// all), so shared errors are never mutated.
+func withOp(err error, op string) error {
 	if e, ok := err.(*objerr.Error); ok && e.Op == "" {
-		cp := *e // shared errors are never mutated; see annotate
-		cp.Op = "Dial " + s.it.Name
+		cp := *e
+		cp.Op = op
 		return &cp
 	}
 	return err
