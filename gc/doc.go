@@ -30,4 +30,10 @@
 // The Table is pure bookkeeping with its own lock. It never calls out while
 // holding it; the runtime drives Expire from its checker and acts on what
 // it returns.
+//
+// Who uses it: the runtime (package remote) keeps a Table for its exports
+// and serves Service at object id 1 of every runtime. Programs see Reason
+// (remote.UnreferencedBecause), and Holder and Object (remote.Runtime's
+// Inspect and Holders). The message types are the DGC's protocol, public so
+// that it is documented in one place.
 package gc

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 )
 
 // Acknowledgements, as in Java RMI's DGC ack: a runtime that sent this
@@ -15,7 +16,7 @@ import (
 // copyFrom is one sender's copy of an entry's reference: its key, and
 // the sender's pin to acknowledge (0: none).
 type copyFrom struct {
-	from Owner
+	from link.Owner
 	pin  uint64
 	key  uint64
 }
@@ -28,14 +29,14 @@ const maxAckBatch = 4096
 // worker pool.
 type acker struct {
 	slot
-	t    *Table
-	to   Owner
+	t    *table
+	to   link.Owner
 	refs []gc.Passed
 }
 
 // ack queues an acknowledgement of e's copy with pin sent to from.
 // t.mu is held.
-func (t *Table) ack(from Owner, e *entry, sent uint64) {
+func (t *table) ack(from link.Owner, e *entry, sent uint64) {
 	a := t.ackers[from.Runtime]
 	if a == nil {
 		a = &acker{t: t, to: from}
@@ -51,7 +52,7 @@ func (t *Table) ack(from Owner, e *entry, sent uint64) {
 
 // answered acknowledges e to every sender waiting for it: the owner has
 // answered this runtime's claim, or it no longer matters. t.mu is held.
-func (t *Table) answered(e *entry) {
+func (t *table) answered(e *entry) {
 	for _, c := range e.copies {
 		if c.pin != 0 {
 			t.ack(c.from, e, c.pin)
@@ -64,7 +65,7 @@ func (t *Table) answered(e *entry) {
 // senders of copies with that key are told (their copies can never be
 // claimed), and if another copy brought another key, e claims again with
 // it and reports true. t.mu is held.
-func (t *Table) refused(o *owner, e *entry, key uint64) bool {
+func (t *table) refused(o *owner, e *entry, key uint64) bool {
 	next, found := uint64(0), false
 	for id, c := range e.copies {
 		switch {

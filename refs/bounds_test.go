@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
@@ -20,9 +21,9 @@ import (
 func TestUnknownOwnersShareTheWorkers(t *testing.T) {
 	o := newOwner(time.Hour)
 	o.setDown(true)
-	tab := New(Config{MaxOwnersPerPeer: 1000, MaxOwners: 2000}, o)
+	tab := newTable(link.HoldersConfig{MaxOwnersPerPeer: 1000, MaxOwners: 2000}, o)
 	defer tab.Close()
-	peer := Owner{Runtime: uuid.New()}
+	peer := link.Owner{Runtime: uuid.New()}
 	before := runtime.NumGoroutine()
 	for i := range 1000 {
 		release, err := tab.HoldFrom(wire.Ref{Runtime: uuid.New(), Object: 5000}, peer, 0)
@@ -42,7 +43,7 @@ func TestUnknownOwnersShareTheWorkers(t *testing.T) {
 // copy's number; otherwise it lasts the transit window.
 func TestOnlyTheReceiverEndsItsPin(t *testing.T) {
 	o := newOwner(time.Hour, 7)
-	tab := New(Config{Transit: time.Hour}, o)
+	tab := newTable(link.HoldersConfig{Transit: time.Hour}, o)
 	defer tab.Close()
 	ref := wire.Ref{Runtime: uuid.New(), Object: 7}
 	release := tab.Hold(ref)

@@ -2,6 +2,11 @@
 // collection: the references this runtime holds on other runtimes'
 // objects, counted by the stubs that use them.
 //
+// Who uses it: the runtime (package remote), through internal/link. A
+// program never calls it and it exports nothing; what it holds shows in
+// remote.Runtime.Inspect (Snapshot.Held), and its limits and timings are
+// set by remote.Options (Lease, TransitTimeout, IdleTimeout).
+//
 // No owner has a goroutine of its own: a scheduler and a small pool of
 // workers (sched.go) run each owner's rounds; only an owner whose lease
 // is current has a goroutine, while its messages are in flight, so that
@@ -29,5 +34,5 @@
 // told only once a claim is granted (or its own key refused).
 //
 // What a peer can make this runtime hold is bounded: references and owner
-// runtimes it introduced, and in all (Config.MaxRefsPerPeer and the rest).
+// runtimes it introduced, and in all (HoldersConfig.MaxRefsPerPeer in internal/link, and the rest).
 package refs

@@ -10,7 +10,7 @@ import (
 // to an object of the runtime owner. The runtime keeps the owner's
 // identity bound to the peer that proved it while it does, so no other
 // peer can take the owner's place for its callbacks.
-func (t *Table) Holds(owner uuid.UUID) bool {
+func (t *table) Holds(owner uuid.UUID) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_, ok := t.owners[owner]
@@ -22,7 +22,7 @@ func (t *Table) Holds(owner uuid.UUID) bool {
 // cannot call this runtime back counts a holder gone once it has stayed
 // disconnected for a grace period (Options.HolderGrace), which may be
 // shorter than the time to the next renewal. The renewal dials again.
-func (t *Table) Renew(owner uuid.UUID) {
+func (t *table) Renew(owner uuid.UUID) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if o := t.owners[owner]; o != nil && !o.gone && o.lease > 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 )
 
@@ -36,7 +37,7 @@ func newKeyedOwner(obj, key uint64, gated bool) *keyedOwner {
 	return k
 }
 
-func (k *keyedOwner) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, error) {
+func (k *keyedOwner) Dirty(ctx context.Context, to link.Owner, d gc.Dirty) (gc.Grant, error) {
 	first := false
 	k.once.Do(func() { first = true; close(k.started) })
 	if first && k.gate != nil {
@@ -45,7 +46,7 @@ func (k *keyedOwner) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant,
 	return k.ownerTable.Dirty(ctx, to, d)
 }
 
-func (k *keyedOwner) Received(_ context.Context, to Owner, r gc.Received) error {
+func (k *keyedOwner) Received(_ context.Context, to link.Owner, r gc.Received) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, p := range r.Refs {
@@ -69,14 +70,14 @@ func (k *keyedOwner) acked(sender uuid.UUID) []uint64 {
 func TestARefusedReferenceIsClaimedAgainWithAnotherCopysKey(t *testing.T) {
 	const obj, key = 7, 0xfeed
 	o := newKeyedOwner(obj, key, false)
-	tab := New(Config{}, o)
+	tab := newTable(link.HoldersConfig{}, o)
 	defer tab.Close()
 	owner := uuid.New()
 	byHand := wire.Ref{Runtime: owner, Object: obj} // no key
 	defer tab.Hold(byHand)()
 	require.Error(t, tab.Confirm(context.Background(), byHand), "the owner refuses a claim without the key")
 
-	b := Owner{Runtime: uuid.New()}
+	b := link.Owner{Runtime: uuid.New()}
 	release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj, Key: key}, b, 41)
 	require.NoError(t, err)
 	defer release()
@@ -92,10 +93,10 @@ func TestARefusedReferenceIsClaimedAgainWithAnotherCopysKey(t *testing.T) {
 func TestARealCopyArrivingDuringAForgedClaimIsClaimedNext(t *testing.T) {
 	const obj, key = 7, 0xfeed
 	o := newKeyedOwner(obj, key, true)
-	tab := New(Config{}, o)
+	tab := newTable(link.HoldersConfig{}, o)
 	defer tab.Close()
 	owner := uuid.New()
-	forger, b := Owner{Runtime: uuid.New()}, Owner{Runtime: uuid.New()}
+	forger, b := link.Owner{Runtime: uuid.New()}, link.Owner{Runtime: uuid.New()}
 	release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj, Key: key ^ 0x5a5a}, forger, 3)
 	require.NoError(t, err)
 	defer release()
@@ -121,18 +122,18 @@ func TestARealCopyArrivingDuringAForgedClaimIsClaimedNext(t *testing.T) {
 func TestTheKeysAnEntryRemembersAreBounded(t *testing.T) {
 	const obj, key = 7, 0xfeed
 	o := newKeyedOwner(obj, key, true)
-	tab := New(Config{}, o)
+	tab := newTable(link.HoldersConfig{}, o)
 	defer tab.Close()
 	defer close(o.gate)
 	owner := uuid.New()
-	peer := Owner{Runtime: uuid.New()}
+	peer := link.Owner{Runtime: uuid.New()}
 	for i := range 1000 {
 		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj, Key: uint64(i + 1)}, peer, uint64(i+1))
 		require.NoError(t, err)
 		defer release()
 	}
 	for range 100 {
-		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj, Key: 5}, Owner{Runtime: uuid.New()}, 9)
+		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj, Key: 5}, link.Owner{Runtime: uuid.New()}, 9)
 		require.NoError(t, err)
 		defer release()
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
@@ -23,7 +24,7 @@ func TestALapseSaysWhatLapsed(t *testing.T) {
 	for _, endpoint := range []string{"127.0.0.1:9", ""} {
 		const lease = 100 * time.Millisecond
 		o := newOwner(lease, 7)
-		tab := New(Config{MaxBackoff: lease}, o)
+		tab := newTable(link.HoldersConfig{MaxBackoff: lease}, o)
 		ref := wire.Ref{Runtime: uuid.New(), Endpoint: endpoint, Object: 7}
 		release := tab.Hold(ref)
 		require.NoError(t, tab.Confirm(context.Background(), ref))
@@ -58,7 +59,7 @@ type restarting struct {
 	restarted atomic.Bool
 }
 
-func (r *restarting) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, error) {
+func (r *restarting) Dirty(ctx context.Context, to link.Owner, d gc.Dirty) (gc.Grant, error) {
 	if r.restarted.Load() {
 		return gc.Grant{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
 			Reason: fmt.Sprintf("owner runtime restarted: %s is now runtime %s, the reference belongs to %s", to.Endpoint, uuid.New(), to.Runtime)}
@@ -71,7 +72,7 @@ func (r *restarting) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant,
 func TestSnapshotSaysWhyAReferenceIsGone(t *testing.T) {
 	const lease = 100 * time.Millisecond
 	o := &restarting{ownerTable: newOwner(lease, 7)}
-	tab := New(Config{MaxBackoff: lease}, o)
+	tab := newTable(link.HoldersConfig{MaxBackoff: lease}, o)
 	defer tab.Close()
 	ref := wire.Ref{Runtime: uuid.New(), Endpoint: "127.0.0.1:9", Object: 7}
 	defer tab.Hold(ref)()
@@ -94,7 +95,7 @@ func TestSnapshotSaysWhyAReferenceIsGone(t *testing.T) {
 // gives: "object N is gone: <why>".
 type explaining struct{ *ownerTable }
 
-func (x explaining) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, error) {
+func (x explaining) Dirty(ctx context.Context, to link.Owner, d gc.Dirty) (gc.Grant, error) {
 	g, err := x.ownerTable.Dirty(ctx, to, d)
 	for i, m := range g.Missing {
 		g.Missing[i].Reason = fmt.Sprintf("object %d is gone: it was unexported", m.Object)
@@ -107,7 +108,7 @@ func (x explaining) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, 
 func TestAGoneReferenceSaysItOnce(t *testing.T) {
 	const lease = 100 * time.Millisecond
 	o := explaining{newOwner(lease, 7)}
-	tab := New(Config{}, o)
+	tab := newTable(link.HoldersConfig{}, o)
 	defer tab.Close()
 	ref := wire.Ref{Runtime: uuid.New(), Endpoint: "127.0.0.1:9", Object: 7, Iface: "Counter"}
 	defer tab.Hold(ref)()

@@ -9,17 +9,18 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/objerr"
 )
 
 // owner is everything this runtime holds from one owner runtime, and the
 // task that talks to that owner's DGC (run by the table's workers, one
-// round at a time). The fields below Owner are guarded by Table.mu; a
+// round at a time). The fields below link.Owner are guarded by table.mu; a
 // round only touches them under it.
 type owner struct {
-	Owner
+	link.Owner
 	slot
-	t       *Table
+	t       *table
 	entries map[uint64]*entry
 	by      uuid.UUID     // the peer that introduced it, counted in byPeer
 	gone    bool          // removed from the table: its round must not reschedule it
@@ -41,7 +42,7 @@ type pendingClean struct {
 
 // round is the work one pass of the loop found to do.
 type round struct {
-	to     Owner // as of planning: Hold may learn the endpoint meanwhile
+	to     link.Owner // as of planning: Hold may learn the endpoint meanwhile
 	dirty  []uint64
 	pins   []uint64 // parallel to dirty
 	keys   []uint64 // parallel to dirty
@@ -285,7 +286,7 @@ func (o *owner) lapsed(last error) {
 
 // dirty sends one dirty (a renewal if objs is empty) and reports whether
 // it was answered.
-func (o *owner) dirty(to Owner, objs, pins, keys []uint64, timeout time.Duration) bool {
+func (o *owner) dirty(to link.Owner, objs, pins, keys []uint64, timeout time.Duration) bool {
 	t := o.t
 	t.mu.Lock()
 	epoch := o.epoch

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 )
 
 // releaseSenders bounds the cleans ReleaseAll has in flight at once.
@@ -17,9 +18,9 @@ const releaseSenders = 32
 // wait for its leases to lapse. The table is left as it is; Close
 // follows. A clean that does not arrive in time changes nothing: the
 // lease lapses, as it would have.
-func (t *Table) ReleaseAll(ctx context.Context) {
+func (t *table) ReleaseAll(ctx context.Context) {
 	type job struct {
-		to Owner
+		to link.Owner
 		c  gc.Clean
 	}
 	var jobs []job

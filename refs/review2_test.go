@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 )
 
@@ -23,7 +24,7 @@ type mixedOwners struct {
 	silent  map[uuid.UUID]bool // owner -> has granted its one dirty
 }
 
-func (m *mixedOwners) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, error) {
+func (m *mixedOwners) Dirty(ctx context.Context, to link.Owner, d gc.Dirty) (gc.Grant, error) {
 	m.mu.Lock()
 	granted, isSilent := m.silent[to.Runtime]
 	if isSilent && !granted {
@@ -40,7 +41,7 @@ func (m *mixedOwners) Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant
 	return gc.Grant{}, ctx.Err()
 }
 
-func (m *mixedOwners) Clean(ctx context.Context, to Owner, c gc.Clean) error {
+func (m *mixedOwners) Clean(ctx context.Context, to link.Owner, c gc.Clean) error {
 	m.mu.Lock()
 	_, isSilent := m.silent[to.Runtime]
 	m.mu.Unlock()
@@ -51,7 +52,7 @@ func (m *mixedOwners) Clean(ctx context.Context, to Owner, c gc.Clean) error {
 	return ctx.Err()
 }
 
-func (m *mixedOwners) Received(context.Context, Owner, gc.Received) error { return nil }
+func (m *mixedOwners) Received(context.Context, link.Owner, gc.Received) error { return nil }
 
 // Owners that answered once and then fell silent take a worker for a
 // whole CallTimeout on each retry. Enough of them, all introduced by one
@@ -63,14 +64,14 @@ func TestReviewSilentOwnersCannotStarveHealthyRenewals(t *testing.T) {
 	const lease = 1500 * time.Millisecond
 	healthy := newOwner(lease, 7)
 	m := &mixedOwners{healthy: healthy, silent: make(map[uuid.UUID]bool)}
-	tab := New(Config{CallTimeout: time.Second, MaxBackoff: time.Second}, m)
+	tab := newTable(link.HoldersConfig{CallTimeout: time.Second, MaxBackoff: time.Second}, m)
 	defer tab.Close()
 
 	ref := wire.Ref{Runtime: uuid.New(), Object: 7}
 	defer tab.Hold(ref)()
 	require.NoError(t, tab.Confirm(context.Background(), ref))
 
-	hostile := Owner{Runtime: uuid.New()}
+	hostile := link.Owner{Runtime: uuid.New()}
 	for range 64 {
 		id := uuid.New()
 		m.mu.Lock()
@@ -97,7 +98,7 @@ func TestReviewSilentOwnersCannotStarveHealthyRenewals(t *testing.T) {
 // runtime by senders that never answer an acknowledgement.
 type silentSenders struct{ *ownerTable }
 
-func (s silentSenders) Received(ctx context.Context, _ Owner, _ gc.Received) error {
+func (s silentSenders) Received(ctx context.Context, _ link.Owner, _ gc.Received) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -111,14 +112,14 @@ func TestSilentSendersCannotStarveHealthyRenewals(t *testing.T) {
 		objs[i] = uint64(7 + i)
 	}
 	healthy := newOwner(lease, objs...)
-	tab := New(Config{CallTimeout: time.Second, MaxBackoff: time.Second}, silentSenders{healthy})
+	tab := newTable(link.HoldersConfig{CallTimeout: time.Second, MaxBackoff: time.Second}, silentSenders{healthy})
 	defer tab.Close()
 	owner := uuid.New()
 	ref := wire.Ref{Runtime: owner, Object: 7}
 	defer tab.Hold(ref)()
 	require.NoError(t, tab.Confirm(context.Background(), ref))
 	for _, obj := range objs[1:] {
-		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj}, Owner{Runtime: uuid.New()}, 1)
+		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj}, link.Owner{Runtime: uuid.New()}, 1)
 		require.NoError(t, err)
 		defer release()
 	}

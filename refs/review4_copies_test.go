@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 )
 
@@ -25,18 +26,18 @@ func TestReviewForgersCannotCrowdOutTheRealCopy(t *testing.T) {
 	t.Skip("REVIEW: maxCopies forged copies from distinct ids, sent before the real one, crowd it out; the entry ends missing and the object can be collected under the holder. No small fix: needs the claim to carry several keys, or a per-host bound on runtime ids")
 	const obj, key = 7, 0xfeed
 	o := newKeyedOwner(obj, key, true)
-	tab := New(Config{}, o)
+	tab := newTable(link.HoldersConfig{}, o)
 	defer tab.Close()
 	owner := uuid.New()
 	for i := range maxCopies {
-		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj, Key: key ^ uint64(i+1)}, Owner{Runtime: uuid.New()}, uint64(i+1))
+		release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj, Key: key ^ uint64(i+1)}, link.Owner{Runtime: uuid.New()}, uint64(i+1))
 		require.NoError(t, err)
 		defer release()
 		if i == 0 {
 			<-o.started // the first forged claim is on its way
 		}
 	}
-	b := Owner{Runtime: uuid.New()}
+	b := link.Owner{Runtime: uuid.New()}
 	release, err := tab.HoldFrom(wire.Ref{Runtime: owner, Object: obj, Key: key}, b, 41)
 	require.NoError(t, err)
 	defer release()

@@ -14,7 +14,7 @@ import (
 // time. A task is never run by two workers at once: one kicked while it
 // runs is queued again when its round ends.
 //
-// A round plans under Table.mu (no I/O) and then exchanges messages,
+// A round plans under table.mu (no I/O) and then exchanges messages,
 // which wait for the owner up to CallTimeout. Where that wait happens
 // depends on the owner, as the task is queued:
 //
@@ -43,7 +43,7 @@ import (
 // lease lapsed was dropped anyway; it is claimed again at the pace of the
 // shared workers.
 //
-// Everything here is guarded by Table.mu; Close stops the scheduler, the
+// Everything here is guarded by table.mu; Close stops the scheduler, the
 // workers and the exchanges in flight (their context is cancelled) and
 // waits for them.
 
@@ -57,7 +57,7 @@ type task interface {
 	waits() bool
 	// run is called with no lock held; onWorker is waits() as of when the
 	// task was queued. It reports whether it handed its messages to a
-	// goroutine, which then ends the run (Table.ran) itself.
+	// goroutine, which then ends the run (table.ran) itself.
 	run(onWorker bool) (handedOff bool)
 }
 
@@ -77,7 +77,7 @@ func (s *slot) sched() *slot { return s }
 const reserved = 2
 
 // wake queues tk to run soon. t.mu is held.
-func (t *Table) wake(tk task) {
+func (t *table) wake(tk task) {
 	s := tk.sched()
 	switch {
 	case t.closed:
@@ -104,7 +104,7 @@ func (t *Table) wake(tk task) {
 }
 
 // wakeAt makes tk ready at at (zero: only a kick will). t.mu is held.
-func (t *Table) wakeAt(tk task, at time.Time) {
+func (t *table) wakeAt(tk task, at time.Time) {
 	s := tk.sched()
 	if s.index >= 0 {
 		heap.Remove(&t.timers, s.index)
@@ -128,14 +128,14 @@ func (t *Table) wakeAt(tk task, at time.Time) {
 }
 
 // unschedule takes tk off the timer heap. t.mu is held.
-func (t *Table) unschedule(tk task) {
+func (t *table) unschedule(tk task) {
 	if s := tk.sched(); s.index >= 0 {
 		heap.Remove(&t.timers, s.index)
 	}
 }
 
 // scheduler moves due tasks from the timer heap to the ready queues.
-func (t *Table) scheduler() {
+func (t *table) scheduler() {
 	defer t.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -166,7 +166,7 @@ func (t *Table) scheduler() {
 }
 
 // worker runs ready tasks until the table closes.
-func (t *Table) worker() {
+func (t *table) worker() {
 	defer t.wg.Done()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -202,7 +202,7 @@ func (t *Table) worker() {
 
 // ran ends tk's run, and queues it again if it was kicked meanwhile.
 // t.mu is held.
-func (t *Table) ran(tk task) {
+func (t *table) ran(tk task) {
 	s := tk.sched()
 	s.running = false
 	if s.again {
@@ -212,7 +212,7 @@ func (t *Table) ran(tk task) {
 }
 
 // next pops the task a worker should run, or nil. t.mu is held.
-func (t *Table) next() task {
+func (t *table) next() task {
 	if t.closed {
 		return nil
 	}

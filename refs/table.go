@@ -14,59 +14,17 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
 
-// Owner names the runtime that owns some of the held references.
-type Owner struct {
-	Runtime  uuid.UUID
-	Endpoint string
-	TLS      bool // the endpoint speaks only TLS
+func init() {
+	link.NewHolders = func(cfg link.HoldersConfig, s link.Sender) link.Holders { return newTable(cfg, s) }
 }
 
-// Sender delivers dirty and clean messages to an owner's DGC object.
-type Sender interface {
-	Dirty(ctx context.Context, to Owner, d gc.Dirty) (gc.Grant, error)
-	Clean(ctx context.Context, to Owner, c gc.Clean) error
-	// Received acknowledges, to the runtime that sent them, references
-	// whose claim their owner has answered (see Table.HoldFrom).
-	Received(ctx context.Context, to Owner, r gc.Received) error
-}
-
-// Config times the holder's side. Zero fields take defaults.
-type Config struct {
-	Transit     time.Duration // how long a sent reference stays pinned; default 30 s
-	CallTimeout time.Duration // bound on one dirty or clean; default 10 s
-	MinBackoff  time.Duration // first retry of a failed message; default 100 ms
-	MaxBackoff  time.Duration // cap on retry delays; default 10 s
-	MaxCleans   int           // attempts at one clean before the lease is left to lapse; default 5
-	// Lease is assumed for an owner that has never granted one: a
-	// reference it has not acknowledged within it is given up as lost.
-	// Default 30 s.
-	Lease time.Duration
-	// Workers bounds the goroutines that plan the owners' rounds, and
-	// talk to owners whose lease is not current (and acknowledge
-	// references to their senders), however many owners there are.
-	// An owner whose lease is current has a goroutine of its own while
-	// its messages are in flight (see sched.go). Default 8.
-	Workers int
-	// MaxRefs bounds the references held in all, and MaxRefsPerPeer
-	// those that one peer introduced (sent this runtime); HoldFrom
-	// refuses more with objerr.ErrLimit. Defaults 262,144 and 16,384.
-	MaxRefs, MaxRefsPerPeer int
-	// MaxOwners bounds the owner runtimes held from in all, and
-	// MaxOwnersPerPeer those that one peer introduced. Defaults 4,096 and
-	// 256.
-	MaxOwners, MaxOwnersPerPeer int
-	// MaxRenewal, if set, caps the time between two renewals to one
-	// owner below half its lease: the runtime's IdleTimeout/2, so that a
-	// connection carrying references never closes as idle.
-	MaxRenewal time.Duration
-	Logger     *slog.Logger
-}
-
-func (c Config) withDefaults() Config {
+// withDefaults fills in c's zero fields.
+func withDefaults(c link.HoldersConfig) link.HoldersConfig {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -94,10 +52,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Table holds the references of one runtime.
-type Table struct {
-	cfg  Config
-	send Sender
+// table holds the references of one runtime.
+type table struct {
+	cfg  link.HoldersConfig
+	send link.Sender
 	// seq numbers every dirty and clean this runtime sends, across owners
 	// and across the owner goroutines' lives, so it never repeats.
 	seq atomic.Uint64
@@ -238,8 +196,8 @@ func (e *entry) pinEnd() time.Time {
 }
 
 // New returns an empty table that sends through s. Close stops it.
-func New(cfg Config, s Sender) *Table {
-	t := &Table{cfg: cfg.withDefaults(), send: s, owners: make(map[uuid.UUID]*owner),
+func newTable(cfg link.HoldersConfig, s link.Sender) *table {
+	t := &table{cfg: withDefaults(cfg), send: s, owners: make(map[uuid.UUID]*owner),
 		ackers: make(map[uuid.UUID]*acker), byPeer: make(map[uuid.UUID]*introduced),
 		resched: make(chan struct{}, 1)}
 	t.work = sync.NewCond(&t.mu)
@@ -250,8 +208,8 @@ func New(cfg Config, s Sender) *Table {
 // Hold counts one more stub for ref and returns the function that
 // releases it; calling that more than once is harmless. It is for
 // references this runtime's own code asked for: no limit applies.
-func (t *Table) Hold(ref wire.Ref) (release func()) {
-	release, _ = t.hold(ref, Owner{}, 0)
+func (t *table) Hold(ref wire.Ref) (release func()) {
+	release, _ = t.hold(ref, link.Owner{}, 0)
 	return release
 }
 
@@ -261,11 +219,11 @@ func (t *Table) Hold(ref wire.Ref) (release func()) {
 // holding nothing, if one is reached. If from is not ref's owner, sent
 // is from's own in-transit pin for the copy: from is told (Received) once
 // the owner has answered this runtime's claim, so its pin can end.
-func (t *Table) HoldFrom(ref wire.Ref, from Owner, sent uint64) (release func(), err error) {
+func (t *table) HoldFrom(ref wire.Ref, from link.Owner, sent uint64) (release func(), err error) {
 	return t.hold(ref, from, sent)
 }
 
-func (t *Table) hold(ref wire.Ref, from Owner, sent uint64) (func(), error) {
+func (t *table) hold(ref wire.Ref, from link.Owner, sent uint64) (func(), error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
@@ -280,7 +238,7 @@ func (t *Table) hold(ref wire.Ref, from Owner, sent uint64) (func(), error) {
 		return nil, err
 	}
 	if o == nil {
-		o = &owner{t: t, Owner: Owner{ref.Runtime, ref.Endpoint, ref.TLS}, entries: make(map[uint64]*entry),
+		o = &owner{t: t, Owner: link.Owner{Runtime: ref.Runtime, Endpoint: ref.Endpoint, TLS: ref.TLS}, entries: make(map[uint64]*entry),
 			since: time.Now(), by: from.Runtime}
 		o.index = -1
 		t.owners[ref.Runtime] = o
@@ -342,7 +300,7 @@ func (t *Table) hold(ref wire.Ref, from Owner, sent uint64) (func(), error) {
 
 // admit checks the limits for a new owner and/or a new entry that peer
 // introduces. t.mu is held.
-func (t *Table) admit(newOwner, newEntry bool, peer uuid.UUID) error {
+func (t *table) admit(newOwner, newEntry bool, peer uuid.UUID) error {
 	if peer == uuid.Nil {
 		return nil
 	}
@@ -377,7 +335,7 @@ func (e limitError) Error() string        { return string(e) }
 func (e limitError) Is(target error) bool { return target == objerr.ErrLimit }
 
 // count adds to what peer introduced, and to the totals. t.mu is held.
-func (t *Table) count(peer uuid.UUID, refs, owners int) {
+func (t *table) count(peer uuid.UUID, refs, owners int) {
 	t.nrefs += refs
 	t.nowners += owners
 	if peer == uuid.Nil {
@@ -400,7 +358,7 @@ func (t *Table) count(peer uuid.UUID, refs, owners int) {
 // It returns the pin's number, which to acknowledges (Acked) to end the
 // window early, or 0 if ref is not held here or to cannot be told apart
 // (the window then only ends with time).
-func (t *Table) Pin(ref wire.Ref, to uuid.UUID) uint64 {
+func (t *table) Pin(ref wire.Ref, to uuid.UUID) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	o := t.owners[ref.Runtime]
@@ -429,7 +387,7 @@ func (t *Table) Pin(ref wire.Ref, to uuid.UUID) uint64 {
 // made for from, and only the latest one (by number), ends: a copy sent
 // to from after the one it acknowledges stays pinned. It costs nothing
 // but lookups, whatever from lists.
-func (t *Table) Acked(from uuid.UUID, refs []gc.Passed) {
+func (t *table) Acked(from uuid.UUID, refs []gc.Passed) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, r := range refs {
@@ -455,7 +413,7 @@ func (t *Table) Acked(from uuid.UUID, refs []gc.Passed) {
 // (objerr.ErrReleased). A lapsed reference is still claimed again if its
 // owner comes back: the context handed out stays done, and Watch then
 // returns a new one.
-func (t *Table) Watch(ref wire.Ref) context.Context {
+func (t *table) Watch(ref wire.Ref) context.Context {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e := t.find(ref)
@@ -476,7 +434,7 @@ func (t *Table) Watch(ref wire.Ref) context.Context {
 // Confirm waits until ref's owner has acknowledged this runtime's hold,
 // and returns why not if the owner says the object is gone, the lease
 // lapsed, or ctx ended first.
-func (t *Table) Confirm(ctx context.Context, ref wire.Ref) error {
+func (t *table) Confirm(ctx context.Context, ref wire.Ref) error {
 	for {
 		t.mu.Lock()
 		e := t.find(ref)
@@ -505,7 +463,7 @@ func (t *Table) Confirm(ctx context.Context, ref wire.Ref) error {
 	}
 }
 
-func (t *Table) find(ref wire.Ref) *entry {
+func (t *table) find(ref wire.Ref) *entry {
 	if o := t.owners[ref.Runtime]; o != nil {
 		return o.entries[ref.Object]
 	}
@@ -518,7 +476,7 @@ func notHeld(ref wire.Ref) error {
 
 // Close stops every owner goroutine and waits for them. It sends no
 // cleans itself: ReleaseAll does, first, for a runtime closing cleanly.
-func (t *Table) Close() {
+func (t *table) Close() {
 	t.mu.Lock()
 	t.closed = true
 	t.work.Broadcast()
@@ -527,18 +485,11 @@ func (t *Table) Close() {
 	t.wg.Wait()
 }
 
-// Held describes one reference this runtime holds.
-type Held struct {
-	Ref   wire.Ref
-	Stubs int    // live stubs; 0 while only a transit pin holds it
-	State string // "claiming", "held", "retrying", or "gone: <why>"
-}
-
 // Snapshot lists the held references, ordered by owner and object.
-func (t *Table) Snapshot() []Held {
+func (t *table) Snapshot() []link.Held {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var out []Held
+	var out []link.Held
 	for _, o := range t.owners {
 		for _, e := range o.entries {
 			st := [...]string{fresh: "claiming", held: "held", unsure: "retrying", missing: "gone: "}[e.state]
@@ -549,10 +500,10 @@ func (t *Table) Snapshot() []Held {
 				}
 				st += why
 			}
-			out = append(out, Held{Ref: e.ref, Stubs: e.stubs, State: st})
+			out = append(out, link.Held{Ref: e.ref, Stubs: e.stubs, State: st})
 		}
 	}
-	slices.SortFunc(out, func(a, b Held) int {
+	slices.SortFunc(out, func(a, b link.Held) int {
 		if c := slices.Compare(a.Ref.Runtime[:], b.Ref.Runtime[:]); c != 0 {
 			return c
 		}

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
@@ -31,7 +32,7 @@ type ownerTable struct {
 	down       bool // dirties fail as if the owner could not be dialled
 }
 
-func (o *ownerTable) Dirty(_ context.Context, _ Owner, d gc.Dirty) (gc.Grant, error) {
+func (o *ownerTable) Dirty(_ context.Context, _ link.Owner, d gc.Dirty) (gc.Grant, error) {
 	o.mu.Lock()
 	o.dirties++
 	down := o.down
@@ -48,7 +49,7 @@ func (o *ownerTable) setDown(down bool) {
 	o.mu.Unlock()
 }
 
-func (o *ownerTable) Clean(_ context.Context, _ Owner, c gc.Clean) error {
+func (o *ownerTable) Clean(_ context.Context, _ link.Owner, c gc.Clean) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.failCleans > 0 {
@@ -59,7 +60,7 @@ func (o *ownerTable) Clean(_ context.Context, _ Owner, c gc.Clean) error {
 	return nil
 }
 
-func (o *ownerTable) Received(context.Context, Owner, gc.Received) error { return nil }
+func (o *ownerTable) Received(context.Context, link.Owner, gc.Received) error { return nil }
 
 func (o *ownerTable) holders(obj uint64) []uuid.UUID {
 	info, _ := o.tb.Inspect(obj)
@@ -82,7 +83,7 @@ func newOwner(lease time.Duration, objs ...uint64) *ownerTable {
 // object made after it.
 func TestRetriedCleanNeverUndoesALaterDirty(t *testing.T) {
 	o := newOwner(time.Hour, 7)
-	tab := New(Config{MinBackoff: 5 * time.Millisecond}, o)
+	tab := newTable(link.HoldersConfig{MinBackoff: 5 * time.Millisecond}, o)
 	defer tab.Close()
 	ref := wire.Ref{Runtime: uuid.New(), Object: 7}
 
@@ -109,7 +110,7 @@ func TestRenewalIsPerOwnerNotPerReference(t *testing.T) {
 		objs[i] = uint64(1024 + i)
 	}
 	o := newOwner(lease, objs...)
-	tab := New(Config{}, o)
+	tab := newTable(link.HoldersConfig{}, o)
 	defer tab.Close()
 	owner := uuid.New()
 	for _, obj := range objs {
@@ -139,7 +140,7 @@ func TestRenewalIsPerOwnerNotPerReference(t *testing.T) {
 func TestAGoneReferenceIsLostAndNotRenewed(t *testing.T) {
 	const lease = 100 * time.Millisecond
 	o := newOwner(lease, 7)
-	tab := New(Config{}, o)
+	tab := newTable(link.HoldersConfig{}, o)
 	defer tab.Close()
 	ref := wire.Ref{Runtime: uuid.New(), Object: 7}
 	defer tab.Hold(ref)()
@@ -166,7 +167,7 @@ func TestAGoneReferenceIsLostAndNotRenewed(t *testing.T) {
 func TestALapseIsForgottenWhenTheOwnerAnswers(t *testing.T) {
 	const lease = 100 * time.Millisecond
 	o := newOwner(lease, 7)
-	tab := New(Config{MaxBackoff: lease}, o)
+	tab := newTable(link.HoldersConfig{MaxBackoff: lease}, o)
 	defer tab.Close()
 	ref := wire.Ref{Runtime: uuid.New(), Object: 7}
 	defer tab.Hold(ref)()

@@ -6,15 +6,11 @@ import (
 	"strings"
 
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/stub"
 )
-
-// Ref names a remote object: the owner runtime's identity and endpoint,
-// the object number, and the remote interface. It is a plain value that
-// can be printed, stored and turned back into a stub with StubOf.
-type Ref = wire.Ref
 
 // ExportOption adjusts one Export.
 type ExportOption func(*exportConfig)
@@ -69,7 +65,7 @@ func Export[T any](rt *Runtime, impl T, opts ...ExportOption) (Ref, error) {
 	if err != nil {
 		return Ref{}, err
 	}
-	return rt.ref(num, it), nil
+	return fromWire(rt.ref(num, it)), nil
 }
 
 // Unexport stops serving the object behind ref. Later calls fail with
@@ -97,7 +93,8 @@ func StubOf[T any](rt *Runtime, ref Ref) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	v, err := rt.decodeRef(&ref, it)
+	wr := ref.wire()
+	v, err := rt.decodeRef(&wr, it)
 	if err != nil {
 		return zero, err
 	}
@@ -121,17 +118,17 @@ func Dial[T any](ctx context.Context, rt *Runtime, endpoint string, id uint64) (
 	if ctx == nil {
 		return zero, &objerr.Error{Kind: objerr.KindNotSent, Op: "Dial " + it.Name, Err: objerr.ErrNilContext}
 	}
-	ref := WellKnown(endpoint, id, it.Name)
+	ref := WellKnown(endpoint, id, it.Name).wire()
 	c, err := rt.conn(ctx, &ref)
 	if err != nil {
 		return zero, err
 	}
 	ref.Runtime = c.Peer().Runtime
-	t, err := StubOf[T](rt, ref)
+	t, err := StubOf[T](rt, fromWire(ref))
 	if err != nil {
 		return zero, err
 	}
-	if s, ok := stub.From(t); ok {
+	if s, ok := link.StubOf(t); ok {
 		// Fail now, with the precise error, if nothing is exported there
 		// as T: not at the first call.
 		if err := s.Probe(ctx); err != nil {
@@ -155,11 +152,11 @@ func (rt *Runtime) TLS() bool { return rt.ln != nil && rt.opts.TLS != nil }
 
 // RefOf returns the reference behind a stub, or false if v is not a stub.
 func RefOf(v any) (Ref, bool) {
-	s, ok := stub.From(v)
+	s, ok := link.StubOf(v)
 	if !ok {
 		return Ref{}, false
 	}
-	return s.Ref(), true
+	return fromWire(s.Ref()), true
 }
 
 // Release tells the runtime that the stub v is no longer used, so that
@@ -168,11 +165,13 @@ func RefOf(v any) (Ref, bool) {
 // that Go's garbage collector reclaims is released then. Release of a
 // value that is not a stub (a local object) does nothing.
 func Release(v any) {
-	if s, ok := stub.From(v); ok {
+	if s, ok := link.StubOf(v); ok {
 		s.Release()
 	}
 }
 
 // Dynamic returns a handle that calls ref's methods by name, with no
 // generated code and no interface type: for tools.
-func Dynamic(rt *Runtime, ref Ref) *stub.Dynamic { return stub.NewDynamic(ref, stubRuntime{rt}) }
+func Dynamic(rt *Runtime, ref Ref) *stub.Dynamic {
+	return link.NewDynamic(wire.Ref(ref), stubRuntime{rt}).(*stub.Dynamic)
+}

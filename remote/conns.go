@@ -354,7 +354,7 @@ func (rt *Runtime) dialNow(ctx context.Context, key string, want uuid.UUID) (*tr
 		rt.log.Info("objrmi: dialled peer is not the runtime expected", "endpoint", endpoint, "want", want, "got", peer.Runtime)
 		return nil, notTheOwner(endpoint, peer.Runtime, want)
 	}
-	if err := rt.claim(peer.Runtime, who, rt.dialHost(endpoint, nc)); err != nil {
+	if err := rt.claim(peer.Runtime, Principal(who), rt.dialHost(endpoint, nc)); err != nil {
 		nc.Close()
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeAccessDenied, Reason: endpoint, Err: err}
 	}

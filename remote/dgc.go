@@ -9,10 +9,9 @@ import (
 
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/refs"
-	"github.com/objrmi/objrmi/stub"
 )
 
 // Unreferenced is implemented by exported objects that want to know when
@@ -138,27 +137,27 @@ func (rt *Runtime) holders(obj uint64) (gc.Object, error) {
 // dgcSender sends this runtime's dirty and clean messages to owners.
 type dgcSender struct{ rt *Runtime }
 
-func (s dgcSender) service(to refs.Owner) *stub.Stub {
+func (s dgcSender) service(to link.Owner) link.Stub {
 	return dgcOf(s.rt, wire.Ref{Runtime: to.Runtime, Endpoint: to.Endpoint, TLS: to.TLS})
 }
 
 // dgcOf is a stub for the DGC object of the runtime that owns ref.
-func dgcOf(rt *Runtime, ref wire.Ref) *stub.Stub {
-	return stub.Raw(dgcIface, wire.Ref{Runtime: ref.Runtime, Endpoint: ref.Endpoint, TLS: ref.TLS,
+func dgcOf(rt *Runtime, ref wire.Ref) link.Stub {
+	return link.RawStub(dgcIface, wire.Ref{Runtime: ref.Runtime, Endpoint: ref.Endpoint, TLS: ref.TLS,
 		Object: reservedDGC, Iface: dgcIface.Name}, stubRuntime{rt})
 }
 
-func (s dgcSender) Dirty(ctx context.Context, to refs.Owner, d gc.Dirty) (gc.Grant, error) {
+func (s dgcSender) Dirty(ctx context.Context, to link.Owner, d gc.Dirty) (gc.Grant, error) {
 	var g gc.Grant
 	err := s.service(to).Invoke(ctx, dgcDirty, []any{d}, []any{&g})
 	return g, err
 }
 
-func (s dgcSender) Clean(ctx context.Context, to refs.Owner, c gc.Clean) error {
+func (s dgcSender) Clean(ctx context.Context, to link.Owner, c gc.Clean) error {
 	return s.service(to).Invoke(ctx, dgcClean, []any{c}, nil)
 }
 
-func (s dgcSender) Received(ctx context.Context, to refs.Owner, r gc.Received) error {
+func (s dgcSender) Received(ctx context.Context, to link.Owner, r gc.Received) error {
 	return s.service(to).Invoke(ctx, dgcReceived, []any{r}, nil)
 }
 

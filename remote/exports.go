@@ -12,8 +12,8 @@ import (
 
 	"github.com/objrmi/objrmi/gc"
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/skeleton"
 )
 
 // FirstDynamicID is the first object number the runtime hands out by
@@ -50,7 +50,7 @@ type goneExport struct {
 type export struct {
 	num         uint64
 	it          *iface.Interface
-	skel        *skeleton.Skeleton
+	skel        link.Skeleton
 	implicit    bool // exported by being passed, not by Export
 	collectable bool // unexported when its last reference ends
 	authorize   Authorizer
@@ -111,7 +111,7 @@ func (t *exportTable) add(it *iface.Interface, obj any, cfg exportConfig, implic
 			return num, nil
 		}
 	}
-	skel, err := skeleton.New(it, obj)
+	skel, err := link.NewSkeleton(it, obj)
 	if err != nil {
 		return 0, err
 	}

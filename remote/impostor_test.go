@@ -192,7 +192,7 @@ func TestImpostorThroughOwnersDialIsRefused(t *testing.T) {
 		id++
 		local, err := testsvc.NewCalc().NewCounter(ctxT(t), 0)
 		require.NoError(t, err)
-		_, err = attacker.Write(callFrameOf(t, id, calcID, isMine.Hash, "", isMine.In, []any{local}, forgedRefs{forged}))
+		_, err = attacker.Write(callFrameOf(t, id, calcID, isMine.Hash, "", isMine.In, []any{local}, forgedRefs{wire.Ref(forged)}))
 		require.NoError(t, err)
 		code, msg := readReply(t, attacker, br, id)
 		require.Zero(t, code, msg)

@@ -4,7 +4,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/objrmi/objrmi/gc"
-	"github.com/objrmi/objrmi/refs"
 )
 
 // Snapshot is what a runtime reports about itself: for tests, tools and
@@ -16,7 +15,7 @@ type Snapshot struct {
 	Exports []ExportInfo
 	// Held are the references this runtime holds on other runtimes'
 	// objects.
-	Held []refs.Held
+	Held []Held
 	// Serving counts the calls running here for other runtimes; Waiting
 	// counts this runtime's own calls waiting on replies.
 	Serving, Waiting int
@@ -28,6 +27,14 @@ type Snapshot struct {
 	// DirtyReceived and CleanReceived count the DGC messages received
 	// from holders (a renewal is a dirty).
 	DirtyReceived, CleanReceived uint64
+}
+
+// Held describes one reference this runtime holds on another runtime's
+// object.
+type Held struct {
+	Ref   Ref
+	Stubs int    // live stubs; 0 while only an in-transit pin holds it
+	State string // "claiming", "held", "retrying", or "gone: <why>"
 }
 
 // ExportInfo describes one exported object.
@@ -46,16 +53,18 @@ func (rt *Runtime) Inspect() Snapshot {
 	s := Snapshot{
 		Runtime:          rt.id,
 		Endpoint:         rt.endpoint,
-		Held:             rt.held.Snapshot(),
 		OrphansCancelled: rt.sessions.orphans.Load(),
 		DirtyReceived:    rt.dgcStats.dirty.Load(),
 		CleanReceived:    rt.dgcStats.clean.Load(),
+	}
+	for _, h := range rt.held.Snapshot() {
+		s.Held = append(s.Held, Held{Ref: fromWire(h.Ref), Stubs: h.Stubs, State: h.State})
 	}
 	for _, e := range rt.exports.all() {
 		if e.num == reservedDGC {
 			continue
 		}
-		info := ExportInfo{Ref: rt.ref(e.num, e.it), Implicit: e.implicit, Collectable: e.collectable}
+		info := ExportInfo{Ref: fromWire(rt.ref(e.num, e.it)), Implicit: e.implicit, Collectable: e.collectable}
 		if o, ok := rt.dgc.Inspect(e.num); ok {
 			info.Holders, info.InTransit = o.Holders, o.InTransit
 		}

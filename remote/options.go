@@ -8,9 +8,9 @@ import (
 	"net"
 	"time"
 
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
-	"github.com/objrmi/objrmi/refs"
 )
 
 // Options configures a Runtime. The zero value is a client-only runtime
@@ -237,8 +237,8 @@ func (o Options) transport() transport.Config {
 }
 
 // refs is the holder side's configuration.
-func (o Options) refs() refs.Config {
-	return refs.Config{Transit: o.TransitTimeout, Lease: o.Lease, Logger: o.Logger, MaxRenewal: o.IdleTimeout / 2,
+func (o Options) refs() link.HoldersConfig {
+	return link.HoldersConfig{Transit: o.TransitTimeout, Lease: o.Lease, Logger: o.Logger, MaxRenewal: o.IdleTimeout / 2,
 		MaxRefs: o.MaxRefs, MaxRefsPerPeer: o.MaxRefsPerPeer, MaxOwners: o.MaxOwners, MaxOwnersPerPeer: o.MaxOwnersPerPeer}
 }
 

@@ -9,11 +9,10 @@ import (
 
 	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/refs"
-	"github.com/objrmi/objrmi/stub"
 )
 
 // peerRefs is the reference codec for messages exchanged with one peer
@@ -32,7 +31,7 @@ type peerRefs struct {
 func (p *peerRefs) EncodeRef(v reflect.Value, it *iface.Interface) (wire.Ref, error) {
 	rt := p.rt
 	obj := v.Interface()
-	if s, ok := stub.From(obj); ok {
+	if s, ok := link.StubOf(obj); ok {
 		ref := s.Ref()
 		if ref.Runtime != p.peer && ref.Runtime != rt.id {
 			// Pinned here until the peer says the owner has answered its
@@ -103,11 +102,11 @@ func (p *peerRefs) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, e
 	if ref.Runtime != p.peer {
 		sent, ref.Pin = ref.Pin, 0 // the sender's pin, not the owner's
 	}
-	release, err := rt.held.HoldFrom(ref, refs.Owner{Runtime: p.peer}, sent)
+	release, err := rt.held.HoldFrom(ref, link.Owner{Runtime: p.peer}, sent)
 	if err != nil {
 		return reflect.Value{}, err
 	}
-	v, err := stub.New(it, ref, boundRuntime{stubRuntime{rt}, release})
+	v, err := link.NewStub(it, ref, boundRuntime{stubRuntime{rt}, release})
 	if err != nil {
 		release()
 	}
@@ -128,7 +127,7 @@ func (b boundRuntime) Bind(ref wire.Ref) (codec.Refs, func()) {
 // decodeRef returns the object itself if it lives here, a stub otherwise.
 func (rt *Runtime) decodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, error) {
 	if r.Runtime != rt.id {
-		return stub.New(it, *r, stubRuntime{rt})
+		return link.NewStub(it, *r, stubRuntime{rt})
 	}
 	e, why := rt.exports.lookup(r.Object)
 	if e == nil {
@@ -141,18 +140,18 @@ func (rt *Runtime) decodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, e
 	return obj, nil
 }
 
-// stubRuntime is the runtime as its stubs see it (stub.Runtime): the
+// stubRuntime is the runtime as its stubs see it (link.StubRuntime): the
 // plumbing stays off Runtime's own method set, which is for users.
 type stubRuntime struct{ *Runtime }
 
-var _ stub.Runtime = stubRuntime{}
+var _ link.StubRuntime = stubRuntime{}
 
-// Conn implements stub.Runtime.
+// Conn implements link.StubRuntime.
 func (s stubRuntime) Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error) {
 	return s.conn(ctx, ref)
 }
 
-// Bind implements stub.Runtime.
+// Bind implements link.StubRuntime.
 func (s stubRuntime) Bind(ref wire.Ref) (codec.Refs, func()) { return s.bind(ref) }
 
 // bind binds a stub's codec to the owner of ref, and counts the stub as

@@ -15,10 +15,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/refs"
+
+	// The runtime reaches these packages' plumbing through internal/link,
+	// which each fills in when initialised.
+	_ "github.com/objrmi/objrmi/refs"
+	_ "github.com/objrmi/objrmi/skeleton"
 )
 
 // Runtime is one objrmi endpoint: it owns the objects it exports, the
@@ -46,8 +51,8 @@ type Runtime struct {
 	exports  exportTable
 	conns    connTable
 	sessions sessionTable
-	dgc      *gc.Table   // who holds this runtime's objects
-	held     *refs.Table // what this runtime holds of others'
+	dgc      *gc.Table    // who holds this runtime's objects
+	held     link.Holders // what this runtime holds of others'
 	dgcStats dgcStats
 
 	ctx       context.Context // ends when Close begins; parent of dials
@@ -77,7 +82,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	}
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
 	rt.dgc = gc.NewTable(gc.Config{Lease: opts.Lease, Transit: opts.TransitTimeout})
-	rt.held = refs.New(opts.refs(), dgcSender{rt})
+	rt.held = link.NewHolders(opts.refs(), dgcSender{rt})
 	rt.exports.init(rt.dgc)
 	rt.conns.init()
 	rt.sessions.init()
@@ -268,7 +273,7 @@ func (rt *Runtime) accept(nc net.Conn, host string) {
 	me := rt.hello()
 	conn, br, peer, who, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, rt.opts.security(),
 		func(peer wire.Hello, who transport.Principal) error {
-			return rt.claim(peer.Runtime, who, hostOf(nc.RemoteAddr()))
+			return rt.claim(peer.Runtime, Principal(who), hostOf(nc.RemoteAddr()))
 		})
 	rt.conns.untrackHandshake(nc, err != nil)
 	if err != nil {

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
@@ -13,16 +14,36 @@ import (
 	"github.com/objrmi/objrmi/objerr"
 )
 
-// Principal is who the peer of a connection proved to be: the name on
-// its verified TLS certificate, or the name a token check gave it. The
-// zero Principal is anonymous.
-type Principal = transport.Principal
+// Principal is who the peer of a connection proved to be. The zero
+// Principal is anonymous.
+type Principal struct {
+	// Name identifies the principal: the verified TLS certificate's common
+	// name (or its first DNS name, e-mail address or URI when it has
+	// none), or the name Options.CheckToken returned for its token.
+	Name string
+	// Via says how it was proved: ViaCertificate or ViaToken; empty for
+	// an anonymous peer.
+	Via string
+	// Certificate is the verified leaf certificate, under TLS.
+	Certificate *x509.Certificate
+}
 
 // How a Principal was proved.
 const (
-	ViaCertificate = transport.ViaCertificate
-	ViaToken       = transport.ViaToken
+	ViaCertificate = "certificate" // a TLS certificate this side verified
+	ViaToken       = "token"       // a token Options.CheckToken accepted
 )
+
+// The connections fill in Via with the transport's names: this stops
+// compiling (a duplicate map key) if they ever differ from the above.
+var _ = map[bool]struct{}{false: {},
+	ViaCertificate == transport.ViaCertificate && ViaToken == transport.ViaToken: {}}
+
+// Authenticated reports whether the peer proved an identity.
+func (p Principal) Authenticated() bool { return p.Via != "" }
+
+// String prints "name (via)", or "anonymous".
+func (p Principal) String() string { return transport.Principal(p).String() }
 
 // PrincipalOf returns the principal of the connection the call ctx
 // belongs to came on, or false outside a remote call.
@@ -31,7 +52,7 @@ func PrincipalOf(ctx context.Context) (Principal, bool) {
 	if !ok {
 		return Principal{}, false
 	}
-	return c.Principal(), true
+	return Principal(c.Principal()), true
 }
 
 // Call is what an Authorizer decides on: who calls which method of

@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/skeleton"
 )
 
 // A session is everything this runtime knows about one peer runtime as a
@@ -25,7 +25,7 @@ import (
 type session struct {
 	rt   *Runtime
 	peer uuid.UUID
-	env  skeleton.Env
+	env  link.Env
 
 	// Guarded by sessionTable.mu.
 	conns    map[*transport.Conn]bool // value: still live
@@ -60,7 +60,7 @@ func (rt *Runtime) join(peer uuid.UUID) *session {
 	s := t.byPeer[peer]
 	if s == nil {
 		s = &session{rt: rt, peer: peer, conns: make(map[*transport.Conn]bool)}
-		s.env = skeleton.Env{Refs: &peerRefs{rt: rt, peer: peer}, Codes: &rt.codes, Logger: rt.log}
+		s.env = link.Env{Refs: &peerRefs{rt: rt, peer: peer}, Codes: &rt.codes, Logger: rt.log}
 		t.byPeer[peer] = s
 	}
 	s.joining++
@@ -150,7 +150,7 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 		}
 		return e.skel.Serve(ctx, h, args, &s.env)
 	}
-	call := Call{Principal: c.Principal(), Caller: s.peer, Addr: c.RemoteAddr(), Object: h.Object, Method: h.Name}
+	call := Call{Principal: Principal(c.Principal()), Caller: s.peer, Addr: c.RemoteAddr(), Object: h.Object, Method: h.Name}
 	if h.Method == wire.ProbeMethod {
 		call.Method = "" // Dial's check that the object exists: no method runs
 	}

@@ -6,8 +6,8 @@ import (
 	"runtime"
 
 	"github.com/objrmi/objrmi/gc"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/stub"
 )
 
 // Watch returns a context that is cancelled once the object behind the
@@ -30,7 +30,7 @@ import (
 // of one reference. The registry uses Watch to drop the bindings of
 // servers that died.
 func (rt *Runtime) Watch(v any) context.Context {
-	s, ok := stub.From(v)
+	s, ok := link.StubOf(v)
 	if ok && s.Ref().Runtime == rt.id {
 		return rt.exports.watch(s.Ref().Object)
 	}
@@ -56,7 +56,7 @@ func (rt *Runtime) Confirm(ctx context.Context, v any) error {
 	if ctx == nil {
 		return &objerr.Error{Kind: objerr.KindNotSent, Op: "Confirm", Err: objerr.ErrNilContext}
 	}
-	s, ok := stub.From(v)
+	s, ok := link.StubOf(v)
 	if ok && s.Ref().Runtime == rt.id {
 		return context.Cause(rt.exports.watch(s.Ref().Object))
 	}
@@ -84,6 +84,6 @@ func (rt *Runtime) Holders(ctx context.Context, ref Ref) (gc.Object, error) {
 		return rt.holders(ref.Object)
 	}
 	var o gc.Object
-	err := dgcOf(rt, ref).Invoke(ctx, dgcInspect, []any{ref.Object}, []any{&o})
+	err := dgcOf(rt, ref.wire()).Invoke(ctx, dgcInspect, []any{ref.Object}, []any{&o})
 	return o, err
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/skeleton"
+	_ "github.com/objrmi/objrmi/skeleton" // fills in link.NewSkeleton
 )
 
 // Each variadic method gets its variadic arguments as the one slice it
@@ -71,7 +72,7 @@ func (after) Panic(context.Context) error          { panic("inside") }
 func TestPanicOutsideTheMethodIsNotTheMethods(t *testing.T) {
 	it, err := iface.For[After]()
 	require.NoError(t, err)
-	sk, err := skeleton.New(it, after{})
+	sk, err := link.NewSkeleton(it, after{})
 	require.NoError(t, err)
 	codes := map[string]objerr.Code{
 		"Result": objerr.CodeEncoding,
@@ -101,7 +102,7 @@ func TestNewRefusesAMismatchedTable(t *testing.T) {
 	sum := *it.ByName("Sum")
 	sum.In = []*iface.Shape{sum.In[0], sum.In[0]} // ...int64 declared as int64
 	bad.Methods[sum.Index] = &sum
-	_, err = skeleton.New(&bad, &shapes{})
+	_, err = link.NewSkeleton(&bad, &shapes{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Sum")
 }

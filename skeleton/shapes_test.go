@@ -14,9 +14,10 @@ import (
 
 	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
-	"github.com/objrmi/objrmi/skeleton"
+	_ "github.com/objrmi/objrmi/skeleton" // fills in link.NewSkeleton
 )
 
 // Peer is passed by reference.
@@ -179,8 +180,8 @@ func (testRefs) DecodeRef(r *wire.Ref, it *iface.Interface) (reflect.Value, erro
 
 func (testRefs) PassRef(r wire.Ref) (wire.Ref, error) { return r, nil }
 
-func env() *skeleton.Env {
-	return &skeleton.Env{Refs: testRefs{}, Codes: &objerr.Codes{}, Logger: slog.New(slog.DiscardHandler)}
+func env() *link.Env {
+	return &link.Env{Refs: testRefs{}, Codes: &objerr.Codes{}, Logger: slog.New(slog.DiscardHandler)}
 }
 
 // encodeArgs encodes args for m as a stub sends them.
@@ -203,12 +204,12 @@ type reply struct {
 
 // serve runs one call of m with the encoded args through sk and decodes
 // its reply. A reply that does not decode is an error.
-func serve(sk *skeleton.Skeleton, m *iface.Method, args []byte) (reply, error) {
+func serve(sk link.Skeleton, m *iface.Method, args []byte) (reply, error) {
 	return serveEnv(sk, m, args, env())
 }
 
 // serveEnv is serve with the given environment.
-func serveEnv(sk *skeleton.Skeleton, m *iface.Method, args []byte, e *skeleton.Env) (reply, error) {
+func serveEnv(sk link.Skeleton, m *iface.Method, args []byte, e *link.Env) (reply, error) {
 	const id = 42
 	d := wire.NewDecoder(args)
 	defer d.Release()
@@ -244,12 +245,12 @@ func serveEnv(sk *skeleton.Skeleton, m *iface.Method, args []byte, e *skeleton.E
 	return r, nil
 }
 
-func newShapes(t testing.TB) (*iface.Interface, *shapes, *skeleton.Skeleton) {
+func newShapes(t testing.TB) (*iface.Interface, *shapes, link.Skeleton) {
 	t.Helper()
 	it, err := iface.For[Shapes]()
 	require.NoError(t, err)
 	impl := &shapes{}
-	sk, err := skeleton.New(it, impl)
+	sk, err := link.NewSkeleton(it, impl)
 	require.NoError(t, err)
 	return it, impl, sk
 }

@@ -12,8 +12,9 @@
 // results gets the code of that step instead, so that a caller told
 // "method panicked" knows the method ran.
 //
-// The runtime creates skeletons when objects are exported; users rarely
-// touch this package directly.
+// Who uses it: the runtime (package remote), through internal/link,
+// builds a skeleton when an object is exported. A program never calls it
+// and it exports nothing; what it refuses, remote.Export reports.
 package skeleton
 
 import (
@@ -27,12 +28,23 @@ import (
 
 	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
 
-// Skeleton serves calls on one object through one remote interface.
-type Skeleton struct {
+func init() {
+	link.NewSkeleton = func(it *iface.Interface, obj any) (link.Skeleton, error) {
+		s, err := build(it, obj)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return s, nil
+	}
+}
+
+// skel serves calls on one object through one remote interface.
+type skel struct {
 	it   *iface.Interface
 	obj  any
 	recv reflect.Value
@@ -45,15 +57,15 @@ type Skeleton struct {
 	variadic []bool
 }
 
-// New builds the skeleton for obj as the remote interface T. Only the
+// build builds the skeleton for obj as the remote interface T. Only the
 // check that obj implements T happens here; the method table is shared by
 // every object of T.
-func New(it *iface.Interface, obj any) (*Skeleton, error) {
+func build(it *iface.Interface, obj any) (*skel, error) {
 	v := reflect.ValueOf(obj)
 	if !v.IsValid() || !v.Type().Implements(it.Type) {
 		return nil, fmt.Errorf("objrmi: %T does not implement %s", obj, it.Type)
 	}
-	s := &Skeleton{it: it, obj: obj, recv: v,
+	s := &skel{it: it, obj: obj, recv: v,
 		methods: make([]reflect.Value, len(it.Methods)), variadic: make([]bool, len(it.Methods))}
 	for i, m := range it.Methods {
 		fn, _ := v.Type().MethodByName(m.Name)
@@ -98,17 +110,10 @@ var (
 )
 
 // Object is the served object.
-func (s *Skeleton) Object() any { return s.obj }
+func (s *skel) Object() any { return s.obj }
 
 // Interface is the method table served.
-func (s *Skeleton) Interface() *iface.Interface { return s.it }
-
-// Env is what a skeleton needs from its runtime.
-type Env struct {
-	Refs   codec.Refs
-	Codes  *objerr.Codes
-	Logger *slog.Logger
-}
+func (s *skel) Interface() *iface.Interface { return s.it }
 
 // Serve runs one call: h names the method, args holds the encoded
 // arguments. It returns the reply frame. Whatever goes wrong, in the
@@ -117,7 +122,7 @@ type Env struct {
 //
 // args must have passed wire's Validate, under the connection's limits:
 // the transport checks every frame before it reaches a skeleton.
-func (s *Skeleton) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder, env *Env) (reply *wire.Buffer) {
+func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder, env *link.Env) (reply *wire.Buffer) {
 	if h.Method == wire.ProbeMethod {
 		return s.probe(h)
 	}
@@ -197,7 +202,7 @@ const (
 // probe answers a probe (wire.ProbeMethod): an empty result if the
 // object is exported as the interface the caller named, which runs
 // nothing, or the interface it is exported as.
-func (s *Skeleton) probe(h *wire.CallHeader) *wire.Buffer {
+func (s *skel) probe(h *wire.CallHeader) *wire.Buffer {
 	if h.Name != s.it.Name {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchMethod, &wire.ErrorBody{Message: fmt.Sprintf(
 			"object %d is exported as %s, not %s", h.Object, s.it.Name, h.Name)})
@@ -211,7 +216,7 @@ func (s *Skeleton) probe(h *wire.CallHeader) *wire.Buffer {
 }
 
 // Method is the method h calls, or nil if this interface has none such.
-func (s *Skeleton) Method(h *wire.CallHeader) *iface.Method {
+func (s *skel) Method(h *wire.CallHeader) *iface.Method {
 	if h.Method == 0 {
 		return s.it.ByName(h.Name)
 	}
@@ -220,7 +225,7 @@ func (s *Skeleton) Method(h *wire.CallHeader) *iface.Method {
 
 // noMethod explains a miss with the signatures this side has, so two
 // versions of an interface can be compared from the error alone.
-func (s *Skeleton) noMethod(h *wire.CallHeader) *wire.ErrorBody {
+func (s *skel) noMethod(h *wire.CallHeader) *wire.ErrorBody {
 	sigs := make([]string, len(s.it.Methods))
 	for i, m := range s.it.Methods {
 		sigs[i] = m.Sig

@@ -19,14 +19,10 @@ type Dynamic struct {
 	s *Stub
 }
 
-// NewDynamic returns a dynamic handle on ref.
-func NewDynamic(ref wire.Ref, rt Runtime) *Dynamic { return &Dynamic{bind(nil, ref, rt)} }
-
-// Release ends the handle's hold on its reference; see Stub.Release.
-func (dy *Dynamic) Release() { dy.s.Release() }
-
-// Ref is the reference the handle calls.
-func (dy *Dynamic) Ref() wire.Ref { return dy.s.ref }
+// Release tells the runtime that the handle is no longer used, so the
+// owner may collect the object once no one else holds it. Later calls fail
+// with objerr.ErrNoSuchObject. Releasing twice is harmless.
+func (dy *Dynamic) Release() { handle{dy.s}.Release() }
 
 // objrmiStub lets From see the Stub inside, as it does for a shell.
 func (dy *Dynamic) objrmiStub() *Stub { return dy.s }

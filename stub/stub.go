@@ -12,29 +12,17 @@ import (
 
 	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/iface"
+	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
 )
 
-// Runtime is what a stub needs from the runtime that created it: a
-// connection to the owner of a reference, the error codes, and, per
-// reference, the codec for calls to its owner and a count that keeps the
-// owner's object alive. *remote.Runtime provides it.
-type Runtime interface {
-	Conn(ctx context.Context, ref *wire.Ref) (*transport.Conn, error)
-	Codes() *objerr.Codes
-	// Bind returns the reference codec for calls to ref's owner and, if
-	// the runtime counts references to ref, the function that ends this
-	// stub's count (nil otherwise).
-	Bind(ref wire.Ref) (refs codec.Refs, release func())
-}
-
 // Stub is a client-side handle on one remote object.
 type Stub struct {
 	it   *iface.Interface
 	ref  wire.Ref
-	rt   Runtime
+	rt   link.StubRuntime
 	refs codec.Refs
 	hold *hold // nil for references the runtime does not count
 }
@@ -55,7 +43,7 @@ func (h *hold) end() {
 // bind makes a stub for ref. When the runtime counts the reference, the
 // count ends at Release or, failing that, when Go's garbage collector
 // reclaims the stub.
-func bind(it *iface.Interface, ref wire.Ref, rt Runtime) *Stub {
+func bind(it *iface.Interface, ref wire.Ref, rt link.StubRuntime) *Stub {
 	var release func()
 	refs, release := rt.Bind(ref) // sees the owner's pin, if any
 	ref.Pin = 0
@@ -67,23 +55,6 @@ func bind(it *iface.Interface, ref wire.Ref, rt Runtime) *Stub {
 	return s
 }
 
-// Release tells the runtime that this stub is no longer used, so the
-// owner may collect the object once no one else holds it. Later calls on
-// the stub fail with objerr.ErrNoSuchObject. Releasing twice is harmless;
-// a stub that is never released is released when Go collects it.
-func (s *Stub) Release() {
-	if s.hold != nil {
-		s.hold.end()
-	}
-}
-
-// Counted reports whether the stub counts as a holder of its reference:
-// not for an object at a well-known id, nor for one of its own runtime.
-func (s *Stub) Counted() bool { return s.hold != nil }
-
-// Released reports whether Release was called, or Go collected the stub.
-func (s *Stub) Released() bool { return s.hold != nil && s.hold.released.Load() }
-
 func (s *Stub) released() error {
 	if s.hold != nil && s.hold.released.Load() {
 		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeNoSuchObject,
@@ -92,17 +63,14 @@ func (s *Stub) released() error {
 	return nil
 }
 
-// Ref is the reference this stub calls.
-func (s *Stub) Ref() wire.Ref { return s.ref }
-
 // objrmiStub lets the runtime recognise a shell (which embeds *Stub)
 // without reflection: the method is promoted through the embedding.
 func (s *Stub) objrmiStub() *Stub { return s }
 
 type shell interface{ objrmiStub() *Stub }
 
-// From returns the Stub inside a generated shell, or false if v is not a stub.
-func From(v any) (*Stub, bool) {
+// from returns the Stub inside a generated shell, or false if v is not a stub.
+func from(v any) (*Stub, bool) {
 	sh, ok := v.(shell)
 	if !ok {
 		return nil, false
@@ -133,7 +101,7 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 // Probe checks that the object exists and is exported as the stub's
 // interface, running nothing: remote.Dial uses it to fail at once, with
 // the precise error, rather than at the first call.
-func (s *Stub) Probe(ctx context.Context) error {
+func (s *Stub) probe(ctx context.Context) error {
 	if ctx == nil {
 		return errNilContext
 	}
@@ -178,7 +146,7 @@ func annotate(err error, m *iface.Method) error {
 }
 
 // call is one round trip: encode, send, wait, decode.
-func call(ctx context.Context, rt Runtime, ref *wire.Ref, hash uint64, name string,
+func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, name string,
 	encode func(*wire.Encoder) error, decode func(*wire.Decoder) error) error {
 	if ctx == nil {
 		return errNilContext
@@ -290,18 +258,12 @@ func Register[T any](newShell func(*Stub) T) {
 	shells.Store(t, func(s *Stub) any { return newShell(s) })
 }
 
-// New returns a value of the interface type it whose calls go to ref.
-func New(it *iface.Interface, ref wire.Ref, rt Runtime) (reflect.Value, error) {
+// newShell returns a value of the interface type it whose calls go to ref.
+func newShell(it *iface.Interface, ref wire.Ref, rt link.StubRuntime) (reflect.Value, error) {
 	mk, ok := shells.Load(it.Type)
 	if !ok {
 		return reflect.Value{}, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding,
 			Reason: fmt.Sprintf("no stub for %s: generate one with objstub (//go:generate go tool objstub -type %s)", it.Type, it.Name)}
 	}
 	return reflect.ValueOf(mk.(func(*Stub) any)(bind(it, ref, rt))), nil
-}
-
-// Raw returns a bare Stub for ref that the runtime does not count: for
-// the runtime's own services, whose objects live as long as it does.
-func Raw(it *iface.Interface, ref wire.Ref, rt Runtime) *Stub {
-	return &Stub{it: it, ref: ref, rt: rt}
 }

@@ -152,7 +152,7 @@ func encode(e *wire.Encoder, s *iface.Shape, v reflect.Value, refs Refs, depth i
 		}
 		return wire.PutRef(e, &r)
 	case s.Ref:
-		r := v.Interface().(wire.Ref)
+		r := asWireRef(v)
 		if r == (wire.Ref{}) {
 			return e.EncodeNil()
 		}
@@ -248,7 +248,7 @@ func decode(d *wire.Decoder, s *iface.Shape, v reflect.Value, refs Refs, depth i
 		return nil
 	case s.Ref:
 		// The pin stays on: whoever makes a stub of it claims it.
-		return wire.ReadRef(d, v.Addr().Interface().(*wire.Ref))
+		return wire.ReadRef(d, (*wire.Ref)(v.Addr().UnsafePointer()))
 	case s.Remote != nil:
 		var r wire.Ref
 		if err := wire.ReadRef(d, &r); err != nil {
@@ -395,4 +395,17 @@ func collectionLen(d *wire.Decoder, read func() (int, error)) (int, error) {
 		return 0, fmt.Errorf("collection of %d elements with %d bytes left", n, d.Remaining())
 	}
 	return n, nil
+}
+
+// wireRefType is the wire's form of remote.Ref: the same fields, so a
+// remote.Ref converts to it (and iface vouches that a value of shape Ref
+// is a remote.Ref).
+var wireRefType = reflect.TypeFor[wire.Ref]()
+
+// asWireRef returns the remote.Ref in v as a wire.Ref.
+func asWireRef(v reflect.Value) wire.Ref {
+	if v.CanAddr() {
+		return *(*wire.Ref)(v.Addr().UnsafePointer())
+	}
+	return v.Convert(wireRefType).Interface().(wire.Ref)
 }

@@ -19,7 +19,7 @@ type Shape struct {
 	// Remote is set when the type is a remote interface: the value is
 	// passed by reference.
 	Remote *Interface
-	// Ref is set for wire.Ref (remote.Ref) itself: a reference to an
+	// Ref is set for remote.Ref itself: a reference to an
 	// object of any interface, which travels pinned like a typed one, so
 	// that a service such as the registry can pass objects it cannot name
 	// the type of.

@@ -3,8 +3,6 @@ package iface
 import (
 	"context"
 	"reflect"
-
-	"github.com/objrmi/objrmi/internal/wire"
 )
 
 // The rules of a remote interface are written once, over Type, and fed
@@ -66,7 +64,7 @@ const (
 	Context            // context.Context
 	Error              // error
 	Any                // interface{}
-	Ref                // wire.Ref, which users know as remote.Ref
+	Ref                // remote.Ref
 )
 
 // Named returns the package path and name of a special type that is a
@@ -77,7 +75,7 @@ func (s Special) Named() (pkgPath, name string) {
 	case Context:
 		return ctxType.PkgPath(), ctxType.Name()
 	case Ref:
-		return refType.PkgPath(), refType.Name()
+		return refPkg, refName
 	}
 	return "", ""
 }
@@ -86,7 +84,13 @@ var (
 	ctxType = reflect.TypeFor[context.Context]()
 	errType = reflect.TypeFor[error]()
 	anyType = reflect.TypeFor[any]()
-	refType = reflect.TypeFor[wire.Ref]()
+)
+
+// remote.Ref, named rather than imported: package remote imports this one.
+// It is a struct with wire.Ref's fields (remote converts between them).
+const (
+	refPkg  = "github.com/objrmi/objrmi/remote"
+	refName = "Ref"
 )
 
 // rtype feeds a reflect.Type to the rules. It is comparable, like the
@@ -118,7 +122,8 @@ func (t rtype) Special() Special {
 		return Error
 	case anyType:
 		return Any
-	case refType:
+	}
+	if t.Type.Name() == refName && t.Type.PkgPath() == refPkg {
 		return Ref
 	}
 	return NotSpecial

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/objrmi/objrmi/stub"
+	"github.com/objrmi/objrmi/internal/link"
 )
 
 //go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Calculator,Counter,Listener
@@ -182,7 +182,7 @@ func (c *Calc) Drop(_ context.Context, name string) error {
 	k := c.kept[name]
 	delete(c.kept, name)
 	c.mu.Unlock()
-	if s, ok := stub.From(k); ok {
+	if s, ok := link.StubOf(k); ok {
 		s.Release()
 	}
 	return nil
