@@ -56,6 +56,9 @@ const (
 	// CodeResultLimit: the method ran, but its result was too large for
 	// the caller to accept, so the server sent this error instead.
 	CodeResultLimit Code = 17
+	// CodeUnsupported: the callee does not support what the call asked
+	// for (promise pipelining, for now); nothing ran.
+	CodeUnsupported Code = 18
 )
 
 var codeNames = [...]string{
@@ -77,6 +80,7 @@ var codeNames = [...]string{
 	CodeUnauthenticated:  "unauthenticated",
 	CodeTLSMismatch:      "TLS mismatch",
 	CodeResultLimit:      "result exceeds a limit",
+	CodeUnsupported:      "unsupported",
 }
 
 func (c Code) String() string {
@@ -116,6 +120,9 @@ var (
 	ErrApplication = &sentinel{code: CodeApplication}
 	ErrCanceled    = &sentinel{code: CodeCanceled}
 	ErrDeadline    = &sentinel{code: CodeDeadlineExceeded}
+	// ErrUnsupported: the callee does not support what the call asked
+	// for; nothing ran.
+	ErrUnsupported = &sentinel{code: CodeUnsupported}
 )
 
 // ErrNilContext: a call, a dial or a wait was given a nil

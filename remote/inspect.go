@@ -24,6 +24,11 @@ type Snapshot struct {
 	// OrphansCancelled counts, since the start, the calls cancelled here
 	// because their caller was gone.
 	OrphansCancelled uint64
+	// OneWayFailed counts, since the start, the one-way calls whose
+	// method here returned an error or panicked (each is logged), and
+	// OneWayDropped those dropped because MaxInflight calls were running
+	// for half of HeartbeatTimeout.
+	OneWayFailed, OneWayDropped uint64
 	// DirtyReceived and CleanReceived count the DGC messages received
 	// from holders (a renewal is a dirty).
 	DirtyReceived, CleanReceived uint64
@@ -54,6 +59,8 @@ func (rt *Runtime) Inspect() Snapshot {
 		Runtime:          rt.id,
 		Endpoint:         rt.endpoint,
 		OrphansCancelled: rt.sessions.orphans.Load(),
+		OneWayFailed:     rt.sessions.oneWayFailed.Load(),
+		OneWayDropped:    rt.sessions.oneWayDropped.Load(),
 		DirtyReceived:    rt.dgcStats.dirty.Load(),
 		CleanReceived:    rt.dgcStats.clean.Load(),
 	}

@@ -43,6 +43,10 @@ type sessionTable struct {
 	// per peer, gone after HolderGrace or when the peer comes back.
 	gone    map[uuid.UUID]time.Time
 	orphans atomic.Uint64 // calls cancelled as orphans, ever
+	// oneWayFailed and oneWayDropped count, ever, the one-way calls
+	// whose method failed or panicked, and those dropped for want of a
+	// slot.
+	oneWayFailed, oneWayDropped atomic.Uint64
 }
 
 func (t *sessionTable) init() {
@@ -128,6 +132,19 @@ type callerKey struct{}
 // not. Only an allowed caller learns that they do not, and which methods
 // the object has.
 func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
+	if h.Flags&wire.FlagPromise != 0 {
+		return wire.ErrorReply(h.ID, objerr.CodeUnsupported, &wire.ErrorBody{
+			Message: "promise pipelining (a call to the result of a call in flight) is not supported by this runtime: call the result once it arrives"})
+	}
+	reply := s.serve(ctx, c, h, args)
+	if reply != nil && h.Flags&wire.FlagNoReply != 0 {
+		s.oneWayDone(h, reply)
+	}
+	return reply
+}
+
+// serve runs one call for ServeCall.
+func (s *session) serve(ctx context.Context, c *transport.Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
 	rt := s.rt
 	rt.user.add() // for Shutdown
 	defer rt.user.done()

@@ -211,7 +211,23 @@ func (s *skel) probe(h *wire.CallHeader) *wire.Buffer {
 	e := wire.NewEncoder(b)
 	defer e.Release()
 	wire.PutReturn(b, e, wire.ReturnHeader{ID: h.ID})
-	e.EncodeArrayLen(0)
+	// The results: the marks of the marked methods, as name and marks
+	// pairs, so that a caller without the interface's generated code (a
+	// Dynamic handle) learns them from the server, whose marks decide.
+	n := 0
+	for _, m := range s.it.Methods {
+		if m.Marks != 0 {
+			n++
+		}
+	}
+	e.EncodeArrayLen(1)
+	e.EncodeArrayLen(2 * n)
+	for _, m := range s.it.Methods {
+		if m.Marks != 0 {
+			e.EncodeString(m.Name)
+			e.EncodeUint(uint64(m.Marks))
+		}
+	}
 	return b
 }
 

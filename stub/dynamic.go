@@ -3,8 +3,10 @@ package stub
 import (
 	"context"
 	"runtime"
+	"sync"
 
 	"github.com/objrmi/objrmi/internal/codec"
+	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/wire"
 )
 
@@ -17,6 +19,10 @@ import (
 // Release or until Go collects it.
 type Dynamic struct {
 	s *Stub
+	// marks are the server's marks of the interface's methods, learnt
+	// once, by a probe before the first call.
+	marks     map[string]iface.Marks
+	marksOnce sync.Mutex
 }
 
 // Release tells the runtime that the handle is no longer used, so the
@@ -36,8 +42,16 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 	if err := dy.s.released(); err != nil {
 		return nil, err
 	}
+	marks, err := dy.learnMarks(ctx)
+	if err != nil {
+		return nil, withOp(err, dy.s.ref.Iface+"."+method)
+	}
+	var flags wire.CallFlags
+	if marks[method].Has(iface.OneWay) {
+		flags = wire.FlagNoReply // and no results come back
+	}
 	var out []any
-	err := call(ctx, dy.s.rt, &dy.s.ref, 0, method, func(e *wire.Encoder) error {
+	err = call(ctx, dy.s.rt, &dy.s.ref, 0, method, flags, func(e *wire.Encoder) error {
 		if err := e.EncodeArrayLen(len(args)); err != nil {
 			return err
 		}
@@ -69,4 +83,23 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 		return nil, withOp(err, dy.s.ref.Iface+"."+method)
 	}
 	return out, nil
+}
+
+// learnMarks asks the server, once, which of the interface's methods are
+// marked, and how: the server's marks decide how a call is made.
+func (dy *Dynamic) learnMarks(ctx context.Context) (map[string]iface.Marks, error) {
+	dy.marksOnce.Lock()
+	defer dy.marksOnce.Unlock()
+	if dy.marks != nil {
+		return dy.marks, nil
+	}
+	if ctx == nil {
+		return nil, errNilContext
+	}
+	marks, err := probe(ctx, dy.s.rt, &dy.s.ref, dy.s.ref.Iface)
+	if err != nil {
+		return nil, err
+	}
+	dy.marks = marks
+	return marks, nil
 }

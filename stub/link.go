@@ -22,7 +22,7 @@ func init() {
 		}
 		return handle{s}, true
 	}
-	link.NewDynamic = func(ref wire.Ref, rt link.StubRuntime) any { return &Dynamic{bind(nil, ref, rt)} }
+	link.NewDynamic = func(ref wire.Ref, rt link.StubRuntime) any { return &Dynamic{s: bind(nil, ref, rt)} }
 }
 
 // handle is the runtime's view of a Stub (link.Stub).
@@ -32,7 +32,13 @@ func (h handle) Invoke(ctx context.Context, index int, args []any, results []any
 	return h.s.Invoke(ctx, index, args, results)
 }
 
-func (h handle) Probe(ctx context.Context) error { return h.s.probe(ctx) }
+func (h handle) Probe(ctx context.Context) error {
+	if ctx == nil {
+		return errNilContext
+	}
+	_, err := probe(ctx, h.s.rt, &h.s.ref, h.s.it.Name)
+	return err
+}
 
 func (h handle) Ref() wire.Ref { return h.s.ref }
 

@@ -80,12 +80,18 @@ func from(v any) (*Stub, bool) {
 
 // Invoke calls method number index (in the interface's sorted method
 // order) with args, decoding the results into the pointers in results.
-// A nil ctx fails the call, not sent, with objerr.ErrNilContext.
+// A method marked oneway returns once its call is written to the
+// connection: nil then says nothing about the method, which sends no
+// reply. A nil ctx fails the call, not sent, with objerr.ErrNilContext.
 func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any) error {
 	m := s.it.Methods[index]
 	err := s.released()
 	if err == nil {
-		err = call(ctx, s.rt, &s.ref, m.Hash, "", func(e *wire.Encoder) error {
+		var flags wire.CallFlags
+		if m.Marks.Has(iface.OneWay) {
+			flags = wire.FlagNoReply
+		}
+		err = call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
 			return codec.EncodeList(e, m.In, args, s.refs)
 		}, func(d *wire.Decoder) error {
 			return codec.DecodeList(d, m.Out, results, s.refs)
@@ -98,20 +104,37 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 	return nil
 }
 
-// Probe checks that the object exists and is exported as the stub's
-// interface, running nothing: remote.Dial uses it to fail at once, with
-// the precise error, rather than at the first call.
-func (s *Stub) probe(ctx context.Context) error {
-	if ctx == nil {
-		return errNilContext
-	}
-	err := call(ctx, s.rt, &s.ref, wire.ProbeMethod, s.it.Name, func(e *wire.Encoder) error {
+// probe checks that the object exists and is exported as the stub's
+// interface (iface, when the stub has no table: a Dynamic handle),
+// running nothing: remote.Dial uses it to fail at once, with the precise
+// error, rather than at the first call. It returns the server's marks of
+// the interface's marked methods.
+func probe(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, ifaceName string) (map[string]iface.Marks, error) {
+	marks := map[string]iface.Marks{}
+	err := call(ctx, rt, ref, wire.ProbeMethod, ifaceName, 0, func(e *wire.Encoder) error {
 		return e.EncodeArrayLen(0)
 	}, func(d *wire.Decoder) error {
-		_, err := d.DecodeArrayLen()
-		return err
+		if n, err := d.DecodeArrayLen(); err != nil || n != 1 {
+			return fmt.Errorf("a probe's reply has %d results, want 1 (%v)", n, err)
+		}
+		n, err := d.DecodeArrayLen()
+		if err != nil || n%2 != 0 {
+			return fmt.Errorf("a probe's marks: %d values, want pairs (%v)", n, err)
+		}
+		for range n / 2 {
+			name, err := d.BoundedString()
+			if err != nil {
+				return err
+			}
+			m, err := d.DecodeUint8()
+			if err != nil {
+				return err
+			}
+			marks[name] = iface.Marks(m)
+		}
+		return nil
 	})
-	return withOp(err, "Dial "+s.it.Name)
+	return marks, withOp(err, "Dial "+ifaceName)
 }
 
 // withOp names the call in err if it names none yet. It works on a copy:
@@ -146,7 +169,7 @@ func annotate(err error, m *iface.Method) error {
 }
 
 // call is one round trip: encode, send, wait, decode.
-func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, name string,
+func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, name string, flags wire.CallFlags,
 	encode func(*wire.Encoder) error, decode func(*wire.Decoder) error) error {
 	if ctx == nil {
 		return errNilContext
@@ -160,7 +183,7 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 	}
 	// The remaining time is taken after dialing, so the server's deadline
 	// is never later than the caller's.
-	h := wire.CallHeader{Object: ref.Object, Method: hash, Name: name}
+	h := wire.CallHeader{Object: ref.Object, Method: hash, Name: name, Flags: flags}
 	if dl, ok := ctx.Deadline(); ok {
 		h.Timeout = int64(time.Until(dl))
 		if h.Timeout <= 0 {
@@ -178,13 +201,18 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 		b.Release()
 		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding, Reason: "arguments", Err: err}
 	}
-	f, err := c.Call(ctx, b)
+	var f *wire.Frame
+	if flags&wire.FlagNoReply != 0 {
+		err = c.Send(ctx, b)
+	} else {
+		f, err = c.Call(ctx, b)
+	}
 	if err != nil && errors.Is(err, transport.ErrIdle) && errors.Is(err, objerr.ErrNotSent) {
 		// This runtime closed the connection as idle just as the call
 		// was queued: it never left, so it goes once more, on a new one.
-		return call(ctx, rt, ref, hash, name, encode, decode)
+		return call(ctx, rt, ref, hash, name, flags, encode, decode)
 	}
-	if err != nil {
+	if err != nil || f == nil {
 		return err
 	}
 	defer f.Release()
@@ -218,7 +246,7 @@ func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 	kind := objerr.KindRemote
 	switch code {
 	case objerr.CodeNoSuchObject, objerr.CodeNoSuchMethod, objerr.CodeBadArguments,
-		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit:
+		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit, objerr.CodeUnsupported:
 		kind = objerr.KindNotSent
 	}
 	cause := codes.Sentinel(eb.AppCode)
@@ -240,18 +268,26 @@ func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 var shells sync.Map // reflect.Type -> func(*Stub) any
 
 // Register records the generated shell constructor for the remote
-// interface T. Generated code calls it from init.
+// interface T, and the marks of its methods: what each may be used for,
+// as //objrmi: directives above the methods declare it ("Post:oneway",
+// "Members:readonly", "SetTopic:idempotent"; see remote.SetMarks).
+// Generated code calls it from init.
 //
 // It never panics, and logs nothing: a panic at init would stop every
 // program that imports the package, tests and tools included, for an
-// interface it may never use. If T is not a valid remote interface (objstub
-// refuses to generate a shell for one, but a shell may be older than the
-// rules, or written by hand), no shell is recorded, and every use of T
-// (Export, Dial, StubOf, a registry lookup) fails with the
-// *objerr.InterfaceError that says why, as each builds T's method table
-// before it needs a shell.
-func Register[T any](newShell func(*Stub) T) {
+// interface it may never use. If T is not a valid remote interface, or a
+// mark does not parse or fit its method (objstub refuses to generate a
+// shell for either, but a shell may be older than the rules, or written
+// by hand), no shell is recorded, and every use of T (Export, Dial,
+// StubOf, a registry lookup) fails with the *objerr.InterfaceError that
+// says why, as each builds T's method table before it needs a shell.
+func Register[T any](newShell func(*Stub) T, marks ...string) {
 	t := reflect.TypeFor[T]()
+	if len(marks) > 0 {
+		if err := iface.SetMarks(t, marks); err != nil {
+			return
+		}
+	}
 	if _, err := iface.Of(t); err != nil {
 		return
 	}

@@ -54,6 +54,14 @@ type Calc Base`, "Calc", []string{"Calc is not an interface type"}},
 			"Calc", []string{"Calc is an alias"}},
 		{"unknown type", ``, "Nope", []string{"type Nope not found in package calc"}},
 		{"no methods", `type Calc interface{}`, "Calc", []string{"Calc has no methods"}},
+		{"unknown mark", `type Calc interface {
+	//objrmi:onway
+	Post(ctx context.Context, msg string) error
+}`, "Calc", []string{"calc.go:8:", "Calc.Post", `unknown mark "onway"`, "oneway, readonly and idempotent"}},
+		{"oneway with a result", `type Calc interface {
+	//objrmi:oneway
+	Add(ctx context.Context, a, b int) (int, error)
+}`, "Calc", []string{"Calc.Add", "a oneway method has no results but its error", "drop //objrmi:oneway"}},
 		{"generic", `type Calc[T any] interface{ Get(ctx context.Context) (T, error) }`,
 			"Calc", []string{"Calc is generic"}},
 		{"method named Stub", `type Calc interface{ Stub(ctx context.Context) error }`,

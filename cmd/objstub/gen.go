@@ -77,7 +77,11 @@ func (p *pkg) generate(types []string) ([]byte, error) {
 	g.header(imports)
 	g.printf("func init() {\n")
 	for _, it := range ifaces {
-		g.printf("%s.Register[%s](func(s *%s.Stub) %s { return %s{s} })\n", stubName, it.name, stubName, it.name, shellName(it.name))
+		g.printf("%s.Register[%s](func(s *%s.Stub) %s { return %s{s} }", stubName, it.name, stubName, it.name, shellName(it.name))
+		for _, spec := range it.markSpecs() {
+			g.printf(",\n%q", spec)
+		}
+		g.printf(")\n")
 	}
 	g.printf("}\n")
 	for _, it := range ifaces {

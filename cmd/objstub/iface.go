@@ -5,6 +5,8 @@ import (
 	"go/token"
 	"slices"
 	"strings"
+
+	rules "github.com/objrmi/objrmi/internal/iface"
 )
 
 // iface is a remote interface as read from its declaration.
@@ -21,10 +23,11 @@ type iface struct {
 type method struct {
 	name    string
 	pos     token.Pos
-	ctx     ast.Expr   // type of the first parameter, checked to be context.Context
-	params  []ast.Expr // types of the other parameters
-	names   []string   // their source names; "" when unnamed
-	results []ast.Expr // result types without the final error
+	ctx     ast.Expr    // type of the first parameter, checked to be context.Context
+	params  []ast.Expr  // types of the other parameters
+	names   []string    // their source names; "" when unnamed
+	results []ast.Expr  // result types without the final error
+	marks   rules.Marks // from //objrmi: directives above the method
 }
 
 // readIface reads the declaration of the interface called name and
@@ -53,6 +56,9 @@ func (p *pkg) readIface(name string) (*iface, error) {
 				name, p.expr(f.Type), name)
 		}
 		m := readMethod(f.Names[0], f.Type.(*ast.FuncType))
+		if m.marks, err = p.readMarks(name, m.name, f.Doc); err != nil {
+			return nil, err
+		}
 		if seen[m.name] {
 			return nil, p.errorf(f.Pos(), "%s.%s is declared twice", name, m.name)
 		}
@@ -66,6 +72,37 @@ func (p *pkg) readIface(name string) (*iface, error) {
 	// names, and so does the runtime's method table.
 	slices.SortFunc(r.methods, func(a, b *method) int { return strings.Compare(a.name, b.name) })
 	return r, nil
+}
+
+// readMarks reads the //objrmi: directives in a method's doc comment.
+func (p *pkg) readMarks(iface, method string, doc *ast.CommentGroup) (rules.Marks, error) {
+	if doc == nil {
+		return 0, nil
+	}
+	var marks rules.Marks
+	for _, c := range doc.List {
+		word, ok := strings.CutPrefix(c.Text, rules.MarkDirective)
+		if !ok {
+			continue
+		}
+		m, err := rules.ParseMark(strings.TrimSpace(word))
+		if err != nil {
+			return 0, p.errorf(c.Pos(), "%s.%s: %v", iface, method, err)
+		}
+		marks |= m
+	}
+	return marks, nil
+}
+
+// markSpecs writes an interface's marks as stub.Register takes them.
+func (it *iface) markSpecs() []string {
+	var specs []string
+	for _, m := range it.methods {
+		if m.marks != 0 {
+			specs = append(specs, m.name+":"+m.marks.String())
+		}
+	}
+	return specs
 }
 
 func readMethod(id *ast.Ident, ft *ast.FuncType) *method {

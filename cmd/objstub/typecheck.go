@@ -132,7 +132,13 @@ func (p *pkg) checkRules(tpkg *types.Package, conv *typeConv, it *iface) error {
 	if obj == nil {
 		return fmt.Errorf("type %s not found in package %s after type checking", it.name, p.name)
 	}
-	err := rules.Check(conv.of(obj.Type()))
+	marks := map[string]rules.Marks{}
+	for _, m := range it.methods {
+		if m.marks != 0 {
+			marks[m.name] = m.marks
+		}
+	}
+	err := rules.Check(conv.of(obj.Type()), marks)
 	if err == nil {
 		return nil
 	}

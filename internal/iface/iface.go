@@ -30,6 +30,9 @@ type Method struct {
 	Hash  uint64 // wire identity: name and signature
 	In    []*Shape
 	Out   []*Shape // results without the final error
+	// Marks are what the interface declares the method may be used for
+	// (SetMarks); not part of Hash.
+	Marks Marks
 
 	variadic bool
 }
@@ -102,8 +105,9 @@ func Of(t reflect.Type) (*Interface, error) {
 // (cmd/objstub's go/types), and returns the error Of would return for
 // the same type. Nothing is cached: the tables it builds are not usable
 // for calls.
-func Check(t Type) error {
+func Check(t Type, marks map[string]Marks) error {
 	b := newBuilder()
+	b.marks = marks
 	if _, err := b.iface(t); err != nil {
 		return err
 	}
@@ -118,6 +122,9 @@ func For[T any]() (*Interface, error) { return Of(reflect.TypeFor[T]()) }
 type builder struct {
 	ifaces map[Type]*Interface
 	shapes map[Type]*Shape
+	// marks are the marks of the interface Check was given; reflect
+	// types have theirs declared (SetMarks).
+	marks map[string]Marks
 }
 
 func newBuilder() *builder {
@@ -145,10 +152,17 @@ func (b *builder) iface(t Type) (*Interface, error) {
 	if t.NumMethod() == 0 {
 		return nil, &objerr.InterfaceError{Interface: name, Rule: "a remote interface needs at least one method"}
 	}
+	marks, err := marksOf(t)
+	if err != nil {
+		return nil, err
+	}
+	if marks == nil && len(b.ifaces) == 0 {
+		marks = b.marks // the interface Check was given, not one it mentions
+	}
 	it := &Interface{Type: reflectType(t), Name: t.Name(), byHash: map[uint64]*Method{}, byName: map[string]*Method{}, typ: t}
 	b.ifaces[t] = it
 	for i := range t.NumMethod() {
-		m, err := b.method(it, t.Method(i))
+		m, err := b.method(it, t.Method(i), marks[t.Method(i).Name])
 		if err != nil {
 			delete(b.ifaces, t)
 			return nil, err
@@ -157,12 +171,20 @@ func (b *builder) iface(t Type) (*Interface, error) {
 		it.Methods = append(it.Methods, m)
 		it.byName[m.Name] = m
 	}
+	for name := range marks {
+		if it.byName[name] == nil {
+			delete(b.ifaces, t)
+			return nil, &objerr.InterfaceError{Interface: t.String(), Method: name,
+				Rule: "marks are declared for a method the interface does not have",
+				Hint: "check the method's name in the marks"}
+		}
+	}
 	return it, nil
 }
 
-func (b *builder) method(it *Interface, rm TypeMethod) (*Method, error) {
+func (b *builder) method(it *Interface, rm TypeMethod, marks Marks) (*Method, error) {
 	ft := rm.Type
-	m := &Method{Name: rm.Name, Op: it.Name + "." + rm.Name}
+	m := &Method{Name: rm.Name, Op: it.Name + "." + rm.Name, Marks: marks}
 	fail := func(rule, hint string) error {
 		return &objerr.InterfaceError{Interface: it.typ.String(), Method: rm.Name, Rule: rule, Hint: hint}
 	}
@@ -192,6 +214,9 @@ func (b *builder) method(it *Interface, rm TypeMethod) (*Method, error) {
 		m.Out = append(m.Out, s)
 	}
 	m.variadic = ft.IsVariadic()
+	if rule, hint := checkMarks(rm.Name, marks, ft); rule != "" {
+		return nil, fail(rule, hint)
+	}
 	return m, nil
 }
 

@@ -64,6 +64,9 @@ type Handler interface {
 	// whose id is h.ID. args is positioned at the argument list and is
 	// only valid until ServeCall returns.
 	ServeCall(ctx context.Context, c *Conn, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer
+	// Dropped reports a one-way call that found no slot in time: it
+	// did not run, and its caller is not told.
+	Dropped(c *Conn, h *wire.CallHeader)
 	// Lost reports, once, that the connection died. The calls it was
 	// serving keep running: whether they are orphans is the handler's
 	// decision (see CancelInbound).
@@ -116,7 +119,7 @@ type Conn struct {
 
 	mu      sync.Mutex
 	pending map[uint64]*pending
-	inbound map[uint64]context.CancelCauseFunc
+	inbound map[uint64]inboundCall
 	// owed are small frames the peer is owed, written by the heartbeat
 	// goroutine so that neither a caller giving up nor the reader ever
 	// waits for the socket: cancels, and refusals of calls. Bounded by
@@ -125,6 +128,14 @@ type Conn struct {
 	owed      []owedFrame
 	last      *wire.Buffer
 	lastCause error
+}
+
+// inboundCall is a call this side is serving.
+type inboundCall struct {
+	cancel context.CancelCauseFunc
+	// oneWay calls are not orphans when their caller goes: it never
+	// waited for them, and they were sent to have their effect.
+	oneWay bool
 }
 
 type pending struct {
@@ -151,7 +162,7 @@ func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello,
 		kick:       make(chan struct{}, 1),
 		idle:       make(chan func()),
 		pending:    make(map[uint64]*pending),
-		inbound:    make(map[uint64]context.CancelCauseFunc),
+		inbound:    make(map[uint64]inboundCall),
 	}
 	if peer.MaxFrame > 0 {
 		c.peerMax = int(peer.MaxFrame)
@@ -221,12 +232,14 @@ func (c *Conn) failFirst(err error) (first bool) {
 }
 
 // CancelInbound cancels, with cause, every call this connection is
-// serving, and reports how many there were.
+// serving but one-way calls, and reports how many there were.
 func (c *Conn) CancelInbound(cause error) int {
 	c.mu.Lock()
 	cancels := make([]context.CancelCauseFunc, 0, len(c.inbound))
-	for _, cancel := range c.inbound {
-		cancels = append(cancels, cancel)
+	for _, in := range c.inbound {
+		if !in.oneWay {
+			cancels = append(cancels, in.cancel)
+		}
 	}
 	c.mu.Unlock()
 	for _, cancel := range cancels {
@@ -248,15 +261,8 @@ func (c *Conn) Inflight() (serving, waiting int) {
 // frame itself, so a sequential caller costs no goroutine hand-off on
 // the way out.
 func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
-	if c.Err() != nil {
-		b.Release()
-		return nil, c.lost(objerr.KindNotSent)
-	}
-	if n := len(b.B) - 4; n > c.peerMax {
-		b.Release()
-		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeLimit,
-			Reason: fmt.Sprintf("the call's arguments take %d bytes, more than the %d bytes %s accepts in one frame (its MaxFrameSize)",
-				n, c.peerMax, c.nc.RemoteAddr())}
+	if err := c.sendable(b); err != nil {
+		return nil, err
 	}
 	id := c.nextID.Add(1)
 	b.SetID(id)
@@ -303,6 +309,44 @@ func (c *Conn) Call(ctx context.Context, b *wire.Buffer) (*wire.Frame, error) {
 		c.sendCancel(id, why)
 		return nil, ContextError(objerr.KindOutcomeUnknown, ctx)
 	}
+}
+
+// Send sends a KindCall buffer that wants no reply (wire.FlagNoReply)
+// and returns once it is written: a nil error says the frame reached the
+// socket, not that the method ran. b is consumed. An error is not sent
+// if the frame surely never left, outcome unknown otherwise.
+func (c *Conn) Send(ctx context.Context, b *wire.Buffer) error {
+	if err := c.sendable(b); err != nil {
+		return err
+	}
+	b.SetID(c.nextID.Add(1))
+	c.used.Add(1)
+	if err := c.write(ctx, b, 0); err != nil {
+		if errors.Is(err, errNotWritten) {
+			if ctx.Err() != nil && c.Err() == nil {
+				return ContextError(objerr.KindNotSent, ctx)
+			}
+			return c.lost(objerr.KindNotSent)
+		}
+		return c.lost(objerr.KindOutcomeUnknown)
+	}
+	return nil
+}
+
+// sendable refuses, not sent, a call on a dead connection or one larger
+// than the peer accepts; it releases b if so.
+func (c *Conn) sendable(b *wire.Buffer) error {
+	if c.Err() != nil {
+		b.Release()
+		return c.lost(objerr.KindNotSent)
+	}
+	if n := len(b.B) - 4; n > c.peerMax {
+		b.Release()
+		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeLimit,
+			Reason: fmt.Sprintf("the call's arguments take %d bytes, more than the %d bytes %s accepts in one frame (its MaxFrameSize)",
+				n, c.peerMax, c.nc.RemoteAddr())}
+	}
+	return nil
 }
 
 // settle withdraws a pending call. If the reader already took it, the
@@ -458,7 +502,7 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 			return err
 		}
 		c.mu.Lock()
-		cancel := c.inbound[id]
+		cancel := c.inbound[id].cancel
 		c.mu.Unlock()
 		if cancel != nil {
 			cause := objerr.ErrCallerCanceled
@@ -531,6 +575,20 @@ func (c *Conn) startCall(f *wire.Frame) error {
 	select {
 	case c.slots <- struct{}{}:
 	default:
+		if h.Flags&wire.FlagNoReply != 0 {
+			// A one-way call cannot be refused: its caller hears nothing.
+			// The reader waits for a slot instead, so a flood of them is
+			// slowed to the speed of the methods by TCP, and dropped (and
+			// counted) only if no slot frees in half a heartbeat timeout,
+			// before the caller's writes would time out.
+			if !c.waitSlot() {
+				d.Release()
+				f.Release()
+				c.handler.Dropped(c, &h)
+				return nil
+			}
+			break
+		}
 		// Full: refuse this call rather than stop reading, which would
 		// also stop the replies and cancels that free the slots.
 		d.Release()
@@ -553,7 +611,7 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		// apart: a call that nobody can cancel.
 		return fmt.Errorf("call id %d is already in use by a call in flight", h.ID)
 	}
-	c.inbound[h.ID] = cancel
+	c.inbound[h.ID] = inboundCall{cancel: cancel, oneWay: h.Flags&wire.FlagNoReply != 0}
 	c.mu.Unlock()
 	stop := func() {}
 	if h.Timeout > 0 {
@@ -578,6 +636,10 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		// reply is never refused for want of this slot.
 		freed := false
 		free := func() { freed = true; <-c.slots }
+		if reply != nil && h.Flags&wire.FlagNoReply != 0 {
+			reply.Release() // the handler has logged a failure
+			reply = nil
+		}
 		if reply != nil {
 			b := c.fitReply(reply)
 			c.send(context.Background(), b.Bytes(), 0, free)
@@ -588,6 +650,20 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		}
 	})
 	return nil
+}
+
+// waitSlot waits, on the reader, for a slot for a one-way call, for at
+// most half of HeartbeatTimeout.
+func (c *Conn) waitSlot() bool {
+	t := time.NewTimer(c.cfg.HeartbeatTimeout / 2)
+	defer t.Stop()
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-c.done:
+	}
+	return false
 }
 
 // fitReply replaces a reply larger than the peer accepts with an error

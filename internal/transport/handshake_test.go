@@ -22,7 +22,7 @@ func FuzzAccept(f *testing.F) {
 	wire.WriteHello(&hello, &wire.Hello{Runtime: uuid.New(), Endpoint: "127.0.0.1:1", Token: "t0ken"})
 	f.Add(hello.Bytes())
 	f.Add([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5}) // a TLS record
-	f.Add([]byte("ORMI\x02\x00\x00\x00\x00"))                  // another version
+	f.Add([]byte("ORMI\x02\x00\x00\x00\x00"))                  // an older version
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	sec := &Security{RequireAuth: true, CheckToken: func(_ context.Context, token string) (string, error) {
 		if token == "t0ken" {

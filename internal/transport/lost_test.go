@@ -20,7 +20,8 @@ type nopHandler struct{}
 func (nopHandler) ServeCall(context.Context, *Conn, *wire.CallHeader, *wire.Decoder) *wire.Buffer {
 	return nil
 }
-func (nopHandler) Lost(*Conn) {}
+func (nopHandler) Lost(*Conn)                      {}
+func (nopHandler) Dropped(*Conn, *wire.CallHeader) {}
 
 // lostError opens a connection to a peer whose hello is peer, lets the
 // peer hang up, and returns the error of a call made after that, with

@@ -16,6 +16,16 @@ const (
 	KindReturn Kind = 2 // a reply: ReturnHeader, then results or an error
 	KindCancel Kind = 3 // the caller gave up: call id
 	KindPing   Kind = 4 // keepalive on an idle connection: no body
+	// KindItem carries one item of a stream, callee to caller: the call
+	// id, then the item as a one-element array.
+	KindItem Kind = 5
+	// KindCredit lets a stream's callee send more items: the call id,
+	// then how many more.
+	KindCredit Kind = 6
+	// KindBatch carries several calls to run in order, caller to callee,
+	// and KindBatchReturn their replies, all at once (see batch.go).
+	KindBatch       Kind = 7
+	KindBatchReturn Kind = 8
 )
 
 func (k Kind) String() string {
@@ -28,6 +38,14 @@ func (k Kind) String() string {
 		return "cancel"
 	case KindPing:
 		return "ping"
+	case KindItem:
+		return "item"
+	case KindCredit:
+		return "credit"
+	case KindBatch:
+		return "batch"
+	case KindBatchReturn:
+		return "batch return"
 	}
 	return fmt.Sprintf("kind(%d)", byte(k))
 }

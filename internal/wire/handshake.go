@@ -17,8 +17,11 @@ const Magic = "ORMI"
 
 // Version is the protocol version this build speaks. 2: the hardening
 // round (reference keys, DGC acknowledgements and epochs, deadline
-// cancels); a peer of version 1 is refused with a typed error naming both.
-const Version byte = 2
+// cancels). 3: call styles and what builds on them, at once: call flags
+// (one-way, streams, call identity, metadata, promise targets), stream
+// items and credit, batches, reply metadata and retry advice. A peer of
+// another version is refused with a typed error naming both.
+const Version byte = 3
 
 // Handshake errors.
 var (

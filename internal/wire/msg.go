@@ -12,11 +12,50 @@ import (
 // CallHeader opens a call frame. The arguments follow as one msgpack array.
 type CallHeader struct {
 	ID      uint64 // call id, unique per connection and direction
-	Object  uint64 // object number in the callee runtime
+	Object  uint64 // object number in the callee runtime (see FlagPromise)
 	Method  uint64 // method hash; 0 means Name is set (dynamic call); ProbeMethod: a probe
 	Timeout int64  // remaining time in nanoseconds, 0 for none
 	Name    string // method name, for dynamic calls; interface name, for probes
+	Flags   CallFlags
+	// Credit is the number of stream items the caller takes before it
+	// grants more (FlagStream).
+	Credit uint64
+	// Seq identifies the call across reconnections, with the caller's
+	// runtime id: the caller's sequence number (FlagSeq). Acked says the
+	// caller has the replies of all its calls numbered below it.
+	Seq, Acked uint64
+	// Meta is the call's metadata, as key, value pairs (FlagMeta).
+	Meta []string
 }
+
+// CallFlags say what a call asks beyond a plain request and reply. The
+// fields they announce follow the header in the order of the flags.
+type CallFlags uint64
+
+const (
+	// FlagNoReply: a one-way call. The callee sends no reply, not even
+	// an error; the caller does not wait.
+	FlagNoReply CallFlags = 1 << iota
+	// FlagStream: the caller takes a stream of items (KindItem frames)
+	// before the reply, Credit at first and more as it grants them
+	// (KindCredit).
+	FlagStream
+	// FlagSeq: Seq and Acked follow.
+	FlagSeq
+	// FlagMeta: Meta follows.
+	FlagMeta
+	// FlagPromise: Object is not an object number but the id of an
+	// earlier call on this connection, in the same direction, whose
+	// result is the target (promise pipelining). No runtime serves it
+	// yet: the callee answers objerr.CodeUnsupported. It is in the header
+	// so that pipelining can come without another protocol version.
+	FlagPromise
+
+	knownCallFlags = FlagNoReply | FlagStream | FlagSeq | FlagMeta | FlagPromise
+)
+
+// MaxMeta bounds the metadata pairs of one call or reply.
+const MaxMeta = 64
 
 // ProbeMethod is the method hash of a probe: a call that runs nothing and
 // asks whether the object exists and is exported as the remote interface
@@ -39,7 +78,32 @@ func PutCall(b *Buffer, e *Encoder, h *CallHeader) error {
 		return err
 	}
 	if h.named() {
-		return e.EncodeString(h.Name)
+		if err := e.EncodeString(h.Name); err != nil {
+			return err
+		}
+	}
+	flags := h.Flags
+	if len(h.Meta) > 0 {
+		flags |= FlagMeta
+	}
+	if err := e.EncodeUint(uint64(flags)); err != nil {
+		return err
+	}
+	if flags&FlagStream != 0 {
+		if err := e.EncodeUint(h.Credit); err != nil {
+			return err
+		}
+	}
+	if flags&FlagSeq != 0 {
+		if err := e.EncodeUint(h.Seq); err != nil {
+			return err
+		}
+		if err := e.EncodeUint(h.Acked); err != nil {
+			return err
+		}
+	}
+	if flags&FlagMeta != 0 {
+		return putMeta(e, h.Meta)
 	}
 	return nil
 }
@@ -59,9 +123,69 @@ func ReadCall(d *Decoder, h *CallHeader) (err error) {
 		return err
 	}
 	if h.named() {
-		h.Name, err = d.BoundedString()
+		if h.Name, err = d.BoundedString(); err != nil {
+			return err
+		}
+	}
+	f, err := d.DecodeUint64()
+	if err != nil {
+		return err
+	}
+	h.Flags = CallFlags(f)
+	if h.Flags&^knownCallFlags != 0 {
+		return fmt.Errorf("objrmi/wire: call %d has unknown flags %#x", h.ID, uint64(h.Flags&^knownCallFlags))
+	}
+	if h.Flags&FlagStream != 0 {
+		if h.Credit, err = d.DecodeUint64(); err != nil {
+			return err
+		}
+	}
+	if h.Flags&FlagSeq != 0 {
+		if h.Seq, err = d.DecodeUint64(); err != nil {
+			return err
+		}
+		if h.Acked, err = d.DecodeUint64(); err != nil {
+			return err
+		}
+	}
+	if h.Flags&FlagMeta != 0 {
+		h.Meta, err = readMeta(d)
 	}
 	return err
+}
+
+// putMeta writes metadata pairs as one array of strings.
+func putMeta(e *Encoder, meta []string) error {
+	if len(meta)%2 != 0 || len(meta) > 2*MaxMeta {
+		return fmt.Errorf("objrmi/wire: metadata of %d strings: want pairs, at most %d", len(meta), MaxMeta)
+	}
+	if err := e.EncodeArrayLen(len(meta)); err != nil {
+		return err
+	}
+	for _, s := range meta {
+		if err := e.EncodeString(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readMeta reads what putMeta wrote, refusing more than MaxMeta pairs.
+func readMeta(d *Decoder) ([]string, error) {
+	n, err := d.DecodeArrayLen()
+	if err != nil {
+		return nil, err
+	}
+	if n < 0 || n%2 != 0 || n > 2*MaxMeta {
+		return nil, fmt.Errorf("objrmi/wire: metadata of %d strings: want pairs, at most %d", n, MaxMeta)
+	}
+	meta := make([]string, n)
+	for i := range meta {
+		if meta[i], err = d.BoundedString(); err != nil {
+			return nil, err
+		}
+	}
+	return meta, nil
 }
 
 // ReturnHeader opens a reply. With Code 0 the results follow as one msgpack
@@ -69,13 +193,26 @@ func ReadCall(d *Decoder, h *CallHeader) (err error) {
 type ReturnHeader struct {
 	ID   uint64
 	Code objerr.Code
+	// Meta is the reply's metadata, as key, value pairs.
+	Meta []string
 }
 
-// PutReturn starts b (a KindReturn buffer) with h.
+// PutReturn starts b (a KindReturn buffer) with h: the id, the code, then
+// the metadata array only if there is any.
 func PutReturn(b *Buffer, e *Encoder, h ReturnHeader) error {
 	b.PutID(h.ID)
-	return e.EncodeUint(uint64(h.Code))
+	if len(h.Meta) == 0 {
+		return e.EncodeUint(uint64(h.Code))
+	}
+	// The code with bit 7 set says metadata follows; codes stay below 128.
+	if err := e.EncodeUint(uint64(h.Code) | returnMeta); err != nil {
+		return err
+	}
+	return putMeta(e, h.Meta)
 }
+
+// returnMeta marks a reply code followed by metadata.
+const returnMeta = 0x80
 
 // ReadReturn decodes a reply header.
 func ReadReturn(d *Decoder, h *ReturnHeader) error {
@@ -84,7 +221,13 @@ func ReadReturn(d *Decoder, h *ReturnHeader) error {
 		return err
 	}
 	c, err := d.DecodeUint8()
-	h.ID, h.Code = id, objerr.Code(c)
+	if err != nil {
+		return err
+	}
+	h.ID, h.Code, h.Meta = id, objerr.Code(c&^returnMeta), nil
+	if c&returnMeta != 0 {
+		h.Meta, err = readMeta(d)
+	}
 	return err
 }
 
@@ -93,11 +236,18 @@ type ErrorBody struct {
 	AppCode string // the registered code of an application error
 	Type    string // the Go type of the error on the server
 	Message string
+	// RetryAfter, in nanoseconds, is when the callee asks the caller to
+	// try again (an overloaded server's pushback); 0 for no advice.
+	RetryAfter int64
 }
 
 // PutError appends an error body.
 func PutError(e *Encoder, eb *ErrorBody) error {
-	if err := e.EncodeArrayLen(3); err != nil {
+	n := 3
+	if eb.RetryAfter > 0 {
+		n = 4
+	}
+	if err := e.EncodeArrayLen(n); err != nil {
 		return err
 	}
 	if err := e.EncodeString(eb.AppCode); err != nil {
@@ -106,7 +256,10 @@ func PutError(e *Encoder, eb *ErrorBody) error {
 	if err := e.EncodeString(eb.Type); err != nil {
 		return err
 	}
-	return e.EncodeString(eb.Message)
+	if err := e.EncodeString(eb.Message); err != nil || n == 3 {
+		return err
+	}
+	return e.EncodeInt(eb.RetryAfter)
 }
 
 // ReadError decodes an error body.
@@ -115,8 +268,8 @@ func ReadError(d *Decoder, eb *ErrorBody) (err error) {
 	if err != nil {
 		return err
 	}
-	if n != 3 {
-		return fmt.Errorf("objrmi/wire: error body has %d fields, want 3", n)
+	if n != 3 && n != 4 {
+		return fmt.Errorf("objrmi/wire: error body has %d fields, want 3 or 4", n)
 	}
 	if eb.AppCode, err = d.BoundedString(); err != nil {
 		return err
@@ -124,7 +277,10 @@ func ReadError(d *Decoder, eb *ErrorBody) (err error) {
 	if eb.Type, err = d.BoundedString(); err != nil {
 		return err
 	}
-	eb.Message, err = d.BoundedString()
+	if eb.Message, err = d.BoundedString(); err != nil || n == 3 {
+		return err
+	}
+	eb.RetryAfter, err = d.DecodeInt64()
 	return err
 }
 

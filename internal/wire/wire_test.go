@@ -127,7 +127,7 @@ func FuzzReadHello(f *testing.F) {
 	var buf bytes.Buffer
 	WriteHello(&buf, &Hello{Runtime: uuid.New(), Endpoint: "x:1"})
 	f.Add(buf.Bytes())
-	f.Add([]byte("ORMI\x02\xff\xff\xff\xff"))
+	f.Add([]byte("ORMI\x03\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h Hello
 		_ = ReadHello(bufio.NewReader(bytes.NewReader(data)), &h)
@@ -188,7 +188,7 @@ func FuzzValidate(f *testing.F) {
 // allocates it: found by FuzzReadHello, where 30 bytes cost 3.3 GB.
 func TestHeadersRefuseLengthsPastTheFrame(t *testing.T) {
 	huge := []byte{0xdb, 0xc5, 0x30, 0xdc, 0x00}                     // str32 of 3.3 GB
-	hello := append([]byte("ORMI\x02\x00\x00\x00\x19\x97"), huge...) // a 7-field array
+	hello := append([]byte("ORMI\x03\x00\x00\x00\x19\x97"), huge...) // a 7-field array
 	hello = append(hello, bytes.Repeat([]byte{'0'}, 25-1-len(huge))...)
 	call := append([]byte{0xcf, 0, 0, 0, 0, 0, 0, 0, 1, 0x01, 0x00, 0x00}, huge...) // id, object, dynamic, no timeout, name
 	cases := map[string]func() error{

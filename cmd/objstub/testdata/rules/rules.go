@@ -231,3 +231,10 @@ type Variadic interface {
 type ArrayOfFunc interface {
 	Do(ctx context.Context) ([2]map[string]func() error, error)
 }
+
+// OneWayResult: a oneway method cannot have results (its caller does not
+// wait for them).
+type OneWayResult interface {
+	//objrmi:oneway
+	Get(ctx context.Context) (int, error)
+}
