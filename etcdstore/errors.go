@@ -1,0 +1,39 @@
+package etcdstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+
+	"github.com/objrmi/objrmi/registry"
+)
+
+// writeFailed is a write that etcd did not confirm: it may have been
+// applied, unless etcd refused it outright.
+func writeFailed(op, name string, err error) error {
+	if isRefusal(err) {
+		return fmt.Errorf("etcdstore: %s %q: %w: %w", op, name, registry.ErrStore, err)
+	}
+	return fmt.Errorf("etcdstore: %s %q: %w: %w", op, name, registry.ErrStoreOutcomeUnknown, err)
+}
+
+// readFailed is a read that etcd did not answer.
+func readFailed(op, name string, err error) error {
+	return fmt.Errorf("etcdstore: %s %q: %w: %w", op, name, registry.ErrStoreUnavailable, err)
+}
+
+// isRefusal says whether etcd refused a request before applying it,
+// for a reason that retrying does not change.
+func isRefusal(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	switch rpctypes.Error(err) {
+	case rpctypes.ErrRequestTooLarge, rpctypes.ErrTooManyOps, rpctypes.ErrPermissionDenied,
+		rpctypes.ErrAuthNotEnabled, rpctypes.ErrInvalidAuthToken, rpctypes.ErrUserEmpty:
+		return true
+	}
+	return false
+}
