@@ -143,4 +143,3 @@ func byName(a, b registry.Binding) int         { return cmp.Compare(a.Name, b.Na
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
-

@@ -213,4 +213,3 @@ func (s *Store) wrote(name string, b *registry.Binding, rev int64, lease clientv
 	}
 	s.changed(name)
 }
-
