@@ -23,14 +23,17 @@ func (s *Store) watchLoop(first chan<- error) {
 	backoff := 50 * time.Millisecond
 	for s.ctx.Err() == nil {
 		err := s.sync(first)
-		first = nil
 		s.mu.Lock()
+		wasSynced := s.synced
 		s.synced = false
 		s.mu.Unlock()
 		if s.ctx.Err() != nil {
 			return
 		}
-		s.opts.Logger.Warn("etcdstore: lost the watch on etcd; reading the store again", "err", err)
+		if wasSynced {
+			s.opts.Logger.Warn("etcdstore: lost the watch on etcd; reading the store again", "err", err)
+		}
+		first = nil
 		t := time.NewTimer(backoff)
 		select {
 		case <-s.ctx.Done():
