@@ -1,0 +1,192 @@
+package etcdstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/objrmi/objrmi/etcdstore"
+	"github.com/objrmi/objrmi/internal/testsvc"
+	"github.com/objrmi/objrmi/internal/testutil"
+	"github.com/objrmi/objrmi/registry"
+	"github.com/objrmi/objrmi/remote"
+)
+
+// serveRegistry runs a registry in its own runtime, on its own Store on
+// c under prefix, and returns a client of it from client.
+func serveRegistry(t *testing.T, c *cluster, prefix string, client *remote.Runtime, mod func(*etcdstore.Options)) (*registry.Server, *registry.Client, *testutil.Buffer) {
+	t.Helper()
+	logs := &testutil.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	st := openStore(t, c, prefix, func(o *etcdstore.Options) {
+		o.Logger = log
+		if mod != nil {
+			mod(o)
+		}
+	})
+	rt := testutil.Runtime(t, remote.Options{Listen: "127.0.0.1:0", Lease: ownerLease})
+	srv, err := registry.Serve(rt, registry.Options{Store: st, Logger: log})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	cl, err := registry.Dial(ctxT(t), client, srv.URL())
+	require.NoError(t, err)
+	return srv, cl, logs
+}
+
+// owner is a runtime that exports Calcs, with a short lease.
+func owner(t *testing.T, listen string) *remote.Runtime {
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	return testutil.Runtime(t, remote.Options{Listen: listen, Lease: ownerLease})
+}
+
+// Of 100 concurrent Binds of one name through two registries, exactly
+// one wins, and both registries then name the winner.
+func TestConcurrentBindsThroughTwoRegistries(t *testing.T) {
+	c := startCluster(t, 1)
+	own := owner(t, "")
+	_, ca, _ := serveRegistry(t, c, "race", own, nil)
+	_, cb, _ := serveRegistry(t, c, "race", own, nil)
+	refs := make([]remote.Ref, 100)
+	for i := range refs {
+		var err error
+		refs[i], err = remote.Export[testsvc.Calculator](own, testsvc.NewCalc())
+		require.NoError(t, err)
+	}
+	var wins atomic.Int32
+	var winner atomic.Value
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		wg.Go(func() {
+			reg := ca
+			if i%2 == 1 {
+				reg = cb
+			}
+			err := reg.Bind(ctxT(t), "svc", ref)
+			switch {
+			case err == nil:
+				wins.Add(1)
+				winner.Store(ref)
+			case !errors.Is(err, registry.ErrAlreadyBound):
+				t.Errorf("bind %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int32(1), wins.Load(), "exactly one Bind wins")
+	for _, reg := range []*registry.Client{ca, cb} {
+		got, err := reg.Lookup(ctxT(t), "svc")
+		require.NoError(t, err)
+		assert.Equal(t, winner.Load().(remote.Ref).Object, got.Object)
+	}
+}
+
+// An owner that unexports, or restarts, loses its binding in every
+// registry at once: at the registries' next renewal, long before the
+// store's lease (here 30 s) could run out.
+func TestUnexportAndRestartRemoveAtOnce(t *testing.T) {
+	c := startCluster(t, 1)
+	client := testutil.Runtime(t, remote.Options{})
+	long := func(o *etcdstore.Options) { o.LeaseTTL = 30 * time.Second }
+	_, ca, _ := serveRegistry(t, c, "atonce", client, long)
+	_, cb, _ := serveRegistry(t, c, "atonce", client, long)
+
+	own := owner(t, "")
+	ref, err := remote.Export[testsvc.Calculator](own, testsvc.NewCalc())
+	require.NoError(t, err)
+	require.NoError(t, ca.Bind(ctxT(t), "unexported", ref))
+	require.NoError(t, own.Unexport(ref))
+	start := time.Now()
+	for _, reg := range []*registry.Client{ca, cb} {
+		require.Eventually(t, func() bool {
+			_, err := reg.Lookup(ctxT(t), "unexported")
+			return errors.Is(err, registry.ErrNotBound)
+		}, 10*time.Second, 20*time.Millisecond)
+	}
+	t.Logf("unexport to the binding gone from both registries: %s", time.Since(start).Round(time.Millisecond))
+
+	old := owner(t, "")
+	ref, err = remote.Export[testsvc.Calculator](old, testsvc.NewCalc())
+	require.NoError(t, err)
+	require.NoError(t, cb.Bind(ctxT(t), "restarted", ref))
+	addr := old.Endpoint()
+	require.NoError(t, old.Close())
+	owner(t, addr) // the owner's next life, at the same address
+	start = time.Now()
+	for _, reg := range []*registry.Client{ca, cb} {
+		require.Eventually(t, func() bool {
+			_, err := reg.Lookup(ctxT(t), "restarted")
+			return errors.Is(err, registry.ErrNotBound)
+		}, 10*time.Second, 20*time.Millisecond)
+	}
+	t.Logf("restart to the binding gone from both registries: %s", time.Since(start).Round(time.Millisecond))
+}
+
+// Three etcd members: with one stopped everything works; with two
+// stopped, writes fail with ErrStoreOutcomeUnknown within the caller's
+// deadline, lookups with ErrStoreUnavailable, and a registry that opted
+// in to stale lookups answers from its cache.
+func TestQuorumLoss(t *testing.T) {
+	c := startCluster(t, 3)
+	client := testutil.Runtime(t, remote.Options{})
+	_, reg, _ := serveRegistry(t, c, "quorum", client, nil)
+	_, stale, staleLogs := serveRegistry(t, c, "quorum", client, func(o *etcdstore.Options) { o.StaleLookups = time.Minute })
+	own := owner(t, "")
+	export := func() remote.Ref {
+		ref, err := remote.Export[testsvc.Calculator](own, testsvc.NewCalc())
+		require.NoError(t, err)
+		return ref
+	}
+	require.NoError(t, reg.Bind(ctxT(t), "before", export()))
+
+	c.stop(c.leader()) // the leader: the hardest one to lose
+	for i := range 3 {
+		name := fmt.Sprintf("one-down-%d", i)
+		require.NoError(t, reg.Bind(ctxT(t), name, export()))
+		_, err := stale.Lookup(ctxT(t), name)
+		require.NoError(t, err)
+		require.NoError(t, stale.Unbind(ctxT(t), name))
+	}
+	names, err := reg.List(ctxT(t))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"before"}, names)
+
+	for i, m := range c.members {
+		if m.e != nil {
+			c.stop(i)
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	err = reg.Bind(ctx, "two-down", export())
+	took := time.Since(start)
+	require.ErrorIs(t, err, registry.ErrStoreOutcomeUnknown)
+	assert.Less(t, took, 3*time.Second+time.Second, "the write waited past the caller's deadline")
+	t.Logf("bind with two of three members down: %s: %v", took.Round(time.Millisecond), err)
+
+	// Once the cache is past MaxAge (3 s by default), lookups refuse.
+	require.Eventually(t, func() bool {
+		_, err := reg.Lookup(ctxT(t), "before")
+		return errors.Is(err, registry.ErrStoreUnavailable)
+	}, 15*time.Second, 50*time.Millisecond)
+	_, err = reg.List(ctxT(t))
+	assert.ErrorIs(t, err, registry.ErrStoreUnavailable)
+
+	ref, err := stale.Lookup(ctxT(t), "before")
+	require.NoError(t, err, "opted in: the cache answers")
+	assert.Equal(t, "Calculator", ref.Iface)
+	assert.Contains(t, staleLogs.String(), "may be stale")
+	_, err = stale.Lookup(ctxT(t), "never-bound")
+	assert.ErrorIs(t, err, registry.ErrNotBound)
+}
