@@ -16,6 +16,7 @@ import (
 	"github.com/objrmi/objrmi/etcdstore"
 	"github.com/objrmi/objrmi/internal/testsvc"
 	"github.com/objrmi/objrmi/internal/testutil"
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/registry"
 	"github.com/objrmi/objrmi/remote"
 )
@@ -189,4 +190,74 @@ func TestQuorumLoss(t *testing.T) {
 	assert.Contains(t, staleLogs.String(), "may be stale")
 	_, err = stale.Lookup(ctxT(t), "never-bound")
 	assert.ErrorIs(t, err, registry.ErrNotBound)
+}
+
+// Binds go on after the etcd leader is killed, once the two others have
+// elected a new one. The test logs how long binds were unavailable: the
+// longest gap between two successful binds of a loop that binds without
+// pause (a figure for the README, not asserted).
+func TestBindsAfterTheLeaderIsKilled(t *testing.T) {
+	c := startCluster(t, 3)
+	client := testutil.Runtime(t, remote.Options{})
+	_, reg, _ := serveRegistry(t, c, "leader", client, nil)
+	own := owner(t, "")
+	ref, err := remote.Export[testsvc.Calculator](own, testsvc.NewCalc())
+	require.NoError(t, err)
+	var (
+		stop            atomic.Bool
+		failed, bound   int
+		gap             time.Duration
+		wrong           error
+		done            = make(chan struct{})
+		killed, resumed = make(chan struct{}), make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		last := time.Now()
+		for i := 0; !stop.Load(); i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			err := reg.Bind(ctx, fmt.Sprintf("n%d", i), ref)
+			cancel()
+			if err != nil {
+				failed++
+				// The store's answer, or the call's own deadline when it
+				// came first: both say the bind may have been made.
+				unknown := errors.Is(err, registry.ErrStoreOutcomeUnknown) || errors.Is(err, objerr.ErrOutcomeUnknown)
+				if !unknown && wrong == nil {
+					wrong = err
+				}
+				continue
+			}
+			bound++
+			gap = max(gap, time.Since(last))
+			last = time.Now()
+			select {
+			case <-killed:
+				select {
+				case <-resumed:
+				default:
+					close(resumed)
+				}
+			default:
+			}
+		}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	c.stop(c.leader())
+	close(killed)
+	select {
+	case <-resumed:
+	case <-time.After(30 * time.Second):
+	}
+	time.Sleep(200 * time.Millisecond)
+	stop.Store(true)
+	<-done
+	require.NoError(t, wrong, "a bind failed with an error that does not say its outcome is unknown")
+	select {
+	case <-resumed:
+	default:
+		t.Fatal("no bind succeeded within 30 s of the leader's death")
+	}
+	t.Logf("the etcd leader killed: binds unavailable for at most %s (%d binds, %d failed within their 500 ms)",
+		gap.Round(time.Millisecond), bound, failed)
 }
