@@ -53,13 +53,15 @@ func (s *Store) sync(first chan<- error) error {
 	ctx, cancel := s.bound(context.Background())
 	resp, err := s.cli.Get(ctx, s.root, clientv3.WithPrefix())
 	cancel()
+	if err == nil {
+		s.install(resp.Kvs, resp.Header.Revision, started)
+	}
 	if first != nil {
-		first <- err
+		first <- err // after install: Open returns a store that answers
 	}
 	if err != nil {
 		return err
 	}
-	s.install(resp.Kvs, resp.Header.Revision, started)
 	wctx, wcancel := context.WithCancel(clientv3.WithRequireLeader(s.ctx))
 	defer wcancel()
 	wch := s.cli.Watch(wctx, s.root, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1),

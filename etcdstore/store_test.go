@@ -1,6 +1,7 @@
 package etcdstore_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -64,6 +65,11 @@ func TestStoreOperations(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.Delete(ctx, "calc")
 	assert.ErrorIs(t, err, registry.ErrNotBound)
-	_, err = b.Get(ctx, "calc")
-	assert.ErrorIs(t, err, registry.ErrNotBound)
+	_, err = a.Get(ctx, "calc")
+	assert.ErrorIs(t, err, registry.ErrNotBound, "a store sees its own writes at once")
+	// Another store's cache hears of it through the watch.
+	require.Eventually(t, func() bool {
+		_, err := b.Get(ctx, "calc")
+		return errors.Is(err, registry.ErrNotBound)
+	}, 5*time.Second, 5*time.Millisecond)
 }

@@ -168,10 +168,8 @@ func (s *Server) bind(ctx context.Context, op Op, name string, obj remote.Ref) e
 		return fmt.Errorf("%w: %s: an object at a well-known id is not counted, so the registry cannot hold a lease on it; export it without WithID",
 			ErrBadReference, obj)
 	}
-	if op == OpBind {
-		if _, err := s.opts.Store.Get(ctx, name); err == nil {
-			return fmt.Errorf("%w: %q", ErrAlreadyBound, name)
-		}
+	if op == OpBind && s.taken(ctx, name) {
+		return fmt.Errorf("%w: %q", ErrAlreadyBound, name)
 	}
 	// Hold first, and store once the owner has granted the lease (or, for
 	// an object of this runtime, once it is found exported), so that a

@@ -85,3 +85,16 @@ func (s *Server) follow(name string) {
 		cur.end()
 	}
 }
+
+// taken says whether name is bound, so that Bind can refuse it before it
+// asks the owner for a lease; the store's Create decides all the same.
+// A shared store answers from its cache: the question is not worth a
+// round trip to a store that may not answer.
+func (s *Server) taken(ctx context.Context, name string) bool {
+	if ss, ok := s.shared(); ok {
+		_, bound := ss.Cached(name)
+		return bound
+	}
+	_, err := s.opts.Store.Get(ctx, name)
+	return err == nil
+}
