@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -260,4 +262,73 @@ func TestBindsAfterTheLeaderIsKilled(t *testing.T) {
 	}
 	t.Logf("the etcd leader killed: binds unavailable for at most %s (%d binds, %d failed within their 500 ms)",
 		gap.Round(time.Millisecond), bound, failed)
+}
+
+// cutter cuts the connections between two runtimes, both ways: each
+// runtime dials through it, and once cut it refuses new dials to the
+// other and closes those it made.
+type cutter struct {
+	cut   atomic.Bool
+	mu    sync.Mutex
+	conns []net.Conn
+	addrs sync.Map // endpoints not to reach once cut
+}
+
+func (c *cutter) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	_, watched := c.addrs.Load(addr)
+	if watched && c.cut.Load() {
+		return nil, errors.New("test: cut off")
+	}
+	conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err == nil && watched {
+		c.mu.Lock()
+		c.conns = append(c.conns, conn)
+		c.mu.Unlock()
+	}
+	return conn, err
+}
+
+func (c *cutter) cutNow() {
+	c.cut.Store(true)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+}
+
+// A registry that loses its way to an owner that another registry still
+// reaches removes nothing: its lease lapses, but the other keeps the
+// owner's etcd lease alive.
+func TestRegistryCutOffFromTheOwnerRemovesNothing(t *testing.T) {
+	c := startCluster(t, 1)
+	var cut cutter
+	own := testutil.Runtime(t, remote.Options{Listen: "127.0.0.1:0", Lease: ownerLease, Dial: cut.dial})
+	rtA := testutil.Runtime(t, remote.Options{Listen: "127.0.0.1:0", Dial: cut.dial})
+	cut.addrs.Store(own.Endpoint(), true)
+	cut.addrs.Store(rtA.Endpoint(), true)
+	logs := &testutil.Buffer{}
+	st := openStore(t, c, "cut", nil)
+	a, err := registry.Serve(rtA, registry.Options{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+	_, cb, _ := serveRegistry(t, c, "cut", own, nil)
+
+	ref, err := remote.Export[testsvc.Calculator](own, testsvc.NewCalc())
+	require.NoError(t, err)
+	require.NoError(t, cb.Bind(ctxT(t), "calc", ref))
+	require.Eventually(t, func() bool { _, err := a.Lookup(ctxT(t), "calc"); return err == nil }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(ownerLease) // A claims its lease
+	cut.cutNow()
+	require.Eventually(t, func() bool {
+		l := logs.String()
+		return strings.Contains(l, "lost the lease on a bound object") || strings.Contains(l, "removed a binding")
+	}, 15*time.Second, 20*time.Millisecond,
+		"registry A never lost its lease on the object:\n%s", logs)
+	time.Sleep(2 * (ownerLease + 2*time.Second)) // past the store's TTL, twice
+	for _, lookup := range []func(context.Context, string) (remote.Ref, error){a.Lookup, cb.Lookup} {
+		got, err := lookup(ctxT(t), "calc")
+		require.NoError(t, err, "the binding was removed though registry B reaches its owner")
+		assert.Equal(t, ref.Object, got.Object)
+	}
 }
