@@ -1,13 +1,18 @@
 # Targets a newcomer can guess. CI (.ci/run) uses the same commands.
 GO ?= go
 
-.PHONY: demo test bench bench-quick scale gobench lint generate-check
+.PHONY: demo test test-etcd bench bench-quick scale gobench lint generate-check
 
 demo:
 	$(GO) run ./examples/quickstart
 
 test:
 	$(GO) test -race -count=1 ./...
+
+# The registry on etcd (its own module, etcdstore/): its tests start
+# embedded etcd servers, so they need no etcd installed.
+test-etcd:
+	cd etcdstore && $(GO) test -race -count=1 ./...
 
 # The side-by-side benchmark program (its own module, bench/): objrmi,
 # a raw TCP floor, net/rpc and grpc-go. QUICK=1 for a short run.
@@ -29,6 +34,7 @@ lint: generate-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	cd etcdstore && $(GO) vet ./...
 
 # Generated stubs are checked in; fail if go generate would change them.
 generate-check:

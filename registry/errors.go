@@ -34,6 +34,16 @@ var (
 	// gets this and the operation; the registry's log has the cause,
 	// which may name the server's files.
 	ErrStore = errors.New("objrmi registry: the store failed")
+	// ErrStoreUnavailable: a store shared by several registries (etcd)
+	// cannot be reached, or this registry is cut off from its quorum, so
+	// a lookup or a list cannot be answered with a view known to be
+	// current. Nothing was changed.
+	ErrStoreUnavailable = errors.New("objrmi registry: the store is unavailable")
+	// ErrStoreOutcomeUnknown: a Bind, Rebind or Unbind was sent to a
+	// shared store that then could not be reached, or gave no answer
+	// before the deadline: the change may or may not have been made. Look
+	// the name up, once the store is back, to learn which.
+	ErrStoreOutcomeUnknown = errors.New("objrmi registry: the store did not answer: the change may or may not have been made")
 )
 
 // codes are the wire names of the errors above.
@@ -47,6 +57,8 @@ var codes = []struct {
 	{"objrmi.registry.bad-reference", ErrBadReference},
 	{"objrmi.registry.read-only", ErrReadOnly},
 	{"objrmi.registry.store", ErrStore},
+	{"objrmi.registry.store-unavailable", ErrStoreUnavailable},
+	{"objrmi.registry.store-outcome-unknown", ErrStoreOutcomeUnknown},
 }
 
 // registerCodes lets rt carry the registry's errors, as client or server.

@@ -42,6 +42,8 @@ type Server struct {
 	live   map[string]*binding   // the registry's hold on each bound object
 	stale  map[string]remote.Ref // dropped, but the store failed to delete them
 	wg     sync.WaitGroup        // drop callbacks that may be running
+
+	unfollow func() // stops a SharedStore's change feed; nil otherwise
 }
 
 // binding is the registry's hold on one bound object.
@@ -78,13 +80,20 @@ func Serve(rt *remote.Runtime, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{rt: rt, opts: opts, live: make(map[string]*binding), stale: make(map[string]remote.Ref)}
+	if ss, ok := s.shared(); ok {
+		// Before List: a binding made elsewhere meanwhile is not missed.
+		s.unfollow = ss.Follow(s.follow)
+	}
 	stored, err := opts.Store.List(context.Background())
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.mu.Lock()
 	for _, b := range stored {
-		s.hold(b.Name, b.Ref)
+		if s.live[b.Name] == nil { // else Follow was first, with a view at least as new
+			s.hold(b.Name, b.Ref)
+		}
 	}
 	s.mu.Unlock()
 	if len(stored) > 0 {
@@ -121,6 +130,9 @@ func (s *Server) Close() error {
 	live := s.live
 	s.live = nil
 	s.mu.Unlock()
+	if s.unfollow != nil {
+		s.unfollow()
+	}
 	if s.ref != (remote.Ref{}) {
 		s.rt.Unexport(s.ref)
 	}
@@ -156,10 +168,8 @@ func (s *Server) bind(ctx context.Context, op Op, name string, obj remote.Ref) e
 		return fmt.Errorf("%w: %s: an object at a well-known id is not counted, so the registry cannot hold a lease on it; export it without WithID",
 			ErrBadReference, obj)
 	}
-	if op == OpBind {
-		if _, err := s.opts.Store.Get(ctx, name); err == nil {
-			return fmt.Errorf("%w: %q", ErrAlreadyBound, name)
-		}
+	if op == OpBind && s.taken(ctx, name) {
+		return fmt.Errorf("%w: %q", ErrAlreadyBound, name)
 	}
 	// Hold first, and store once the owner has granted the lease (or, for
 	// an object of this runtime, once it is found exported), so that a
@@ -303,7 +313,14 @@ func (s *Server) watch(name string, b *binding) {
 		defer s.wg.Done()
 		s.drop(name, b, context.Cause(lost))
 	})
+	release := func() {}
+	if ss, ok := s.shared(); ok {
+		var held context.Context
+		held, release = context.WithCancel(lost)
+		ss.Hold(b.ref, held)
+	}
 	b.stop = func() {
+		release()
 		if stop() {
 			s.wg.Done()
 		}
@@ -319,6 +336,13 @@ func (s *Server) drop(name string, b *binding, why error) {
 		return
 	}
 	delete(s.live, name)
+	if s.keepsLapsed(why) {
+		s.mu.Unlock()
+		b.handle.Release()
+		s.opts.Logger.Warn("objrmi registry: lost the lease on a bound object; the shared store removes the binding unless another registry still reaches its owner",
+			"name", name, "ref", b.ref.String(), "why", why.Error())
+		return
+	}
 	if _, err := s.opts.Store.DeleteIf(context.Background(), name, b.ref); err != nil {
 		// Never hand it out; try the store again at the next Lookup or List.
 		s.stale[name] = b.ref

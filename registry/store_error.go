@@ -14,7 +14,8 @@ func (s *Server) readOnly() bool {
 }
 
 // storeFault is what a caller learns of a failure of the store: the
-// operation, and ErrReadOnly or ErrStore. The store's own words may name
+// operation, and ErrReadOnly, ErrStore, ErrStoreUnavailable or
+// ErrStoreOutcomeUnknown. The store's own words may name
 // the server's files, so they go to the registry's log, not to the
 // caller. The registry's own errors (ErrAlreadyBound, ErrNotBound) pass
 // as they are.
@@ -23,8 +24,11 @@ func (s *Server) storeFault(op, name string, err error) error {
 		return err
 	}
 	kind := ErrStore
-	if errors.Is(err, ErrReadOnly) {
-		kind = ErrReadOnly
+	for _, k := range []error{ErrReadOnly, ErrStoreOutcomeUnknown, ErrStoreUnavailable} {
+		if errors.Is(err, k) {
+			kind = k
+			break
+		}
 	}
 	s.opts.Logger.Error("objrmi registry: the store failed", "op", op, "name", name, "err", err)
 	return &storeError{op: op, name: name, kind: kind, cause: err}
@@ -35,7 +39,7 @@ func (s *Server) storeFault(op, name string, err error) error {
 // and errors.As still reach the cause.
 type storeError struct {
 	op, name string
-	kind     error // ErrReadOnly or ErrStore
+	kind     error // ErrReadOnly, ErrStore, ErrStoreUnavailable or ErrStoreOutcomeUnknown
 	cause    error // nil when the registry refused before asking the store
 }
 
@@ -44,8 +48,13 @@ func (e *storeError) Error() string {
 	if e.name != "" {
 		what = fmt.Sprintf("%s %q", e.op, e.name)
 	}
-	if e.kind == ErrReadOnly {
+	switch e.kind {
+	case ErrReadOnly:
 		return fmt.Sprintf("%s: %s refused; lookup and list still work", e.kind, what)
+	case ErrStoreOutcomeUnknown:
+		return fmt.Sprintf("%s: %s; look the name up once the store is back to learn which", e.kind, what)
+	case ErrStoreUnavailable:
+		return fmt.Sprintf("%s: %s failed; retry once the registry reaches its store again", e.kind, what)
 	}
 	return fmt.Sprintf("%s: %s; the registry's log has the cause", e.kind, what)
 }

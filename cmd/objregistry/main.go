@@ -8,140 +8,17 @@
 //
 // URLs are objrmi://host[:port], the port defaulting to 1099. Every
 // command takes --help. Errors are one line on stderr, with exit status 1
-// (2 for a usage error).
+// (2 for a usage error). Bindings live in memory or in a file (serve
+// --store); the objregistry of module github.com/objrmi/objrmi/etcdstore
+// is the same command, which can also keep them in etcd.
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"os"
-	"strings"
+
+	objregistry "github.com/objrmi/objrmi/internal/cli"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-const usage = `objregistry: objrmi's naming registry.
-
-usage:
-  objregistry serve  [--listen ADDR] [--store memory|file:PATH] [--log-level LEVEL] [--lease D]
-  objregistry list   [--long] [--timeout D] URL
-  objregistry lookup [--timeout D] URL/NAME
-  objregistry unbind [--timeout D] URL/NAME
-  objregistry help   [COMMAND]
-
-URLs are objrmi://host[:port][/name]; the port defaults to 1099.
-Flags may come before or after the URL. Durations take a unit: 5s, 500ms.
-Run "objregistry COMMAND --help" for a command's flags.
-`
-
-// errUsage marks an error that is the user's command line, not the world.
-var errUsage = errors.New("usage")
-
-type command struct {
-	name, args, summary string
-	run                 func(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error
-}
-
-var commands []command
-
-func init() {
-	commands = []command{
-		{"serve", "", "run a registry until SIGINT or SIGTERM", serve},
-		{"list", "URL", "print the names bound in the registry at URL", list},
-		{"lookup", "URL/NAME", "print the reference bound to NAME, and the lease holders its owner reports", lookup},
-		{"unbind", "URL/NAME", "remove the binding of NAME", unbind},
-	}
-}
-
-// run is main without the process: it returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	name, rest := args[0], args[1:]
-	switch name {
-	case "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	case "help":
-		if len(rest) == 0 {
-			fmt.Fprint(stdout, usage)
-			return 0
-		}
-		name, rest = rest[0], []string{"--help"}
-	}
-	for _, c := range commands {
-		if c.name == name {
-			return runCommand(c, rest, stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "objregistry: unknown command %q (commands: serve, list, lookup, unbind, help)\n", name)
-	return 2
-}
-
-func runCommand(c command, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("objregistry "+c.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are one line, printed below
-	fs.Usage = func() {}
-	err := c.run(fs, args, stdout, stderr)
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(stdout, "usage: objregistry %s [flags] %s\n\n%s.\n", c.name, c.args, c.summary)
-		if hasFlags(fs) {
-			fmt.Fprintln(stdout, "\nflags:")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-		}
-		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "objregistry %s: %s (see objregistry %s --help)\n", c.name,
-			strings.TrimSuffix(err.Error(), ": "+errUsage.Error()), c.name)
-		return 2
-	}
-	fmt.Fprintf(stderr, "objregistry %s: %v\n", c.name, err)
-	return 1
-}
-
-func hasFlags(fs *flag.FlagSet) bool {
-	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
-	return n > 0
-}
-
-// parse parses flags and returns the arguments, exactly nargs. Flags may come
-// before or after the arguments, as in most CLIs ("list URL --long");
-// after "--" everything is an argument.
-func parse(fs *flag.FlagSet, args []string, nargs int, what string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%v: %w", err, errUsage)
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if used := args[:len(args)-len(rest)]; len(used) > 0 && used[len(used)-1] == "--" {
-			pos = append(pos, rest...) // Parse stopped at "--"
-			break
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
-	if len(pos) != nargs {
-		if nargs == 0 {
-			return nil, fmt.Errorf("unexpected argument %q: %w", pos[0], errUsage)
-		}
-		return nil, fmt.Errorf("want %s, got %d arguments: %w", what, len(pos), errUsage)
-	}
-	return pos, nil
+	os.Exit(objregistry.Run(os.Args[1:], os.Stdout, os.Stderr))
 }

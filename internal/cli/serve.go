@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,9 +16,13 @@ import (
 	"github.com/objrmi/objrmi/remote"
 )
 
-func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, schemes []Scheme) error {
 	listen := fs.String("listen", "127.0.0.1:1099", "`address` to accept connections on (\":1099\" for every interface)")
-	store := fs.String("store", "memory", "where bindings live: \"memory\", or \"file:PATH\" to survive restarts")
+	storeHelp := "where bindings live: \"memory\", or \"file:PATH\" to survive restarts"
+	for _, sc := range schemes {
+		storeHelp += ", or \"" + sc.Usage + "\""
+	}
+	store := fs.String("store", "memory", storeHelp)
 	level := fs.String("log-level", "info", "least `level` logged to stderr: debug, info, warn or error")
 	lease := durationFlag(fs, "lease", 30*time.Second, "`duration` of the leases this registry grants, and assumes for owners that never granted it one")
 	tlsConfig := tlsFlags(fs)
@@ -46,7 +50,7 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
-	st, err := openStore(*store, log)
+	st, err := openStore(ctx, *store, log, schemes)
 	if err != nil {
 		return err
 	}
@@ -69,12 +73,22 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func openStore(spec string, log *slog.Logger) (registry.Store, error) {
+func openStore(ctx context.Context, spec string, log *slog.Logger, schemes []Scheme) (registry.Store, error) {
 	switch {
 	case spec == "memory":
 		return registry.NewMemoryStore(), nil
 	case strings.HasPrefix(spec, "file:") && len(spec) > len("file:"):
 		return registry.OpenFileStore(strings.TrimPrefix(spec, "file:"), registry.FileOptions{Logger: log})
 	}
-	return nil, fmt.Errorf("--store %q: want \"memory\" or \"file:PATH\": %w", spec, errUsage)
+	want := `"memory" or "file:PATH"`
+	for _, sc := range schemes {
+		if strings.HasPrefix(spec, sc.Prefix) {
+			return sc.Open(ctx, spec, log)
+		}
+		want += ` or "` + sc.Usage + `"`
+	}
+	if strings.HasPrefix(spec, "etcd://") && len(schemes) == 0 {
+		return nil, fmt.Errorf("--store %q: this objregistry has no etcd support: run the one of module github.com/objrmi/objrmi/etcdstore (in the repository: cd etcdstore && go run ./cmd/objregistry): %w", spec, errUsage)
+	}
+	return nil, fmt.Errorf("--store %q: want %s: %w", spec, want, errUsage)
 }
