@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/objrmi/objrmi/internal/testsvc"
 	"github.com/objrmi/objrmi/objerr"
@@ -182,4 +183,37 @@ func ExampleLocalOr() {
 	// Output:
 	// <nil>
 	// true true
+}
+
+// An owner keeps its name bound whatever happens to the binding: here it
+// is unbound behind the owner's back, and KeepBound binds it again.
+func ExampleKeepBound() {
+	server, _ := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
+	defer server.Close()
+	srv, _ := registry.Serve(server, registry.Options{})
+	defer srv.Close()
+	ref, _ := remote.Export[testsvc.Calculator](server, testsvc.NewCalc())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- registry.KeepBound(ctx, srv, "calc", ref, registry.KeepOptions{Interval: 20 * time.Millisecond}) }()
+
+	waitBound := func() {
+		for {
+			if b, err := srv.Lookup(context.Background(), "calc"); err == nil && b == ref {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitBound()
+	fmt.Println(srv.Unbind(context.Background(), "calc"))
+	waitBound() // bound again by KeepBound
+	fmt.Println("bound again")
+	cancel()
+	fmt.Println(errors.Is(<-done, context.Canceled))
+	// Output:
+	// <nil>
+	// bound again
+	// true
 }
