@@ -52,7 +52,7 @@ func (b *Budget) Withdraw() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.refill()
-	if b.tokens < 1 {
+	if b.tokens < 1-1e-9 { // sums of ratios are not exact
 		return false
 	}
 	b.tokens--
