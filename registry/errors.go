@@ -47,6 +47,8 @@ var codes = []struct {
 	{"objrmi.registry.bad-reference", ErrBadReference},
 	{"objrmi.registry.read-only", ErrReadOnly},
 	{"objrmi.registry.store", ErrStore},
+	{"objrmi.registry.not-member", ErrNotMember},
+	{"objrmi.registry.no-groups", ErrNoGroups},
 }
 
 // registerCodes lets rt carry the registry's errors, as client or server.

@@ -42,6 +42,7 @@ type Server struct {
 	live   map[string]*binding   // the registry's hold on each bound object
 	stale  map[string]remote.Ref // dropped, but the store failed to delete them
 	wg     sync.WaitGroup        // drop callbacks that may be running
+	groups *groupServer          // groups_server.go
 }
 
 // binding is the registry's hold on one bound object.
@@ -94,6 +95,9 @@ func Serve(rt *remote.Runtime, opts Options) (*Server, error) {
 		opts.Logger.Warn("objrmi registry: the store is read-only: serving lookup and list; bind, rebind and unbind fail")
 	}
 	s.ref, err = remote.Export[Registry](rt, s, remote.WithID(remote.RegistryID), remote.WithAuthorize(s.authorize))
+	if err == nil {
+		err = s.serveGroups()
+	}
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -123,6 +127,9 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	if s.ref != (remote.Ref{}) {
 		s.rt.Unexport(s.ref)
+	}
+	if s.groups != nil {
+		s.groups.close()
 	}
 	for _, b := range live {
 		b.end()

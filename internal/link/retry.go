@@ -28,6 +28,8 @@ type Group interface {
 	Pick(tried []wire.Ref) (m Member, fresh bool, done func(error), err error)
 	// Policy is the group's default retry policy.
 	Policy() *retry.Policy
+	// Close ends the group (its stub was released).
+	Close()
 }
 
 // Member is one member of a group, as an attempt needs it: its
