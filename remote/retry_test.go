@@ -105,8 +105,7 @@ func TestPerStubPolicyOverridesTheRuntimes(t *testing.T) {
 	_, err := plain.Withdraw(ctxT(t), 30)
 	require.ErrorIs(t, err, objerr.ErrOutcomeUnknown)
 
-	// A call's own policy wins over the stub's.
-	acct.Hook = nil
+	// A call's own policy wins over the stub's. (The hook cuts only once.)
 	bal, err := plain.Withdraw(remote.WithRetry(ctxT(t), remote.RetryPolicy{MaxAttempts: 2, ExactlyOnce: true}), 10)
 	require.NoError(t, err)
 	assert.EqualValues(t, 60, bal)
