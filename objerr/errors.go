@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind says whether a failed call can have reached the method.
@@ -59,6 +60,16 @@ const (
 	// CodeUnsupported: the callee does not support what the call asked
 	// for (promise pipelining, for now); nothing ran.
 	CodeUnsupported Code = 18
+	// CodeRecordGone: a retry found no completion record of its call's
+	// first run (the server runtime restarted, or the record's window
+	// passed), so it was not run again: the call may have run once.
+	CodeRecordGone Code = 19
+	// CodeCircuitOpen: the caller's circuit breaker for the endpoint is
+	// open after repeated failures; the call was not sent.
+	CodeCircuitOpen Code = 20
+	// CodeUnavailable: no member of a replica group could take the call
+	// (the group is empty, or every member is ejected); not sent.
+	CodeUnavailable Code = 21
 )
 
 var codeNames = [...]string{
@@ -81,6 +92,9 @@ var codeNames = [...]string{
 	CodeTLSMismatch:      "TLS mismatch",
 	CodeResultLimit:      "result exceeds a limit",
 	CodeUnsupported:      "unsupported",
+	CodeRecordGone:       "completion record gone",
+	CodeCircuitOpen:      "circuit open",
+	CodeUnavailable:      "unavailable",
 }
 
 func (c Code) String() string {
@@ -123,6 +137,15 @@ var (
 	// ErrUnsupported: the callee does not support what the call asked
 	// for; nothing ran.
 	ErrUnsupported = &sentinel{code: CodeUnsupported}
+	// ErrRecordGone: a retry of a call protected by exactly-once records
+	// found its record gone (the server runtime restarted, or the record
+	// expired); it was not run again, and the call may have run once.
+	ErrRecordGone = &sentinel{code: CodeRecordGone}
+	// ErrCircuitOpen: the endpoint failed repeatedly and its circuit
+	// breaker fails calls fast, not sent, until a probe succeeds.
+	ErrCircuitOpen = &sentinel{code: CodeCircuitOpen}
+	// ErrUnavailable: a replica group had no member to take the call.
+	ErrUnavailable = &sentinel{code: CodeUnavailable}
 )
 
 // ErrNilContext: a call, a dial or a wait was given a nil
@@ -161,6 +184,9 @@ type Error struct {
 	// Err is the underlying cause: a local error, or the client's own
 	// sentinel registered under AppCode. errors.Is and As see through it.
 	Err error
+	// RetryAfter is when the server (an overloaded one, or a circuit
+	// breaker here) advises trying again; 0 for no advice.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -59,6 +59,8 @@ var codes = []struct {
 	{"objrmi.registry.store", ErrStore},
 	{"objrmi.registry.store-unavailable", ErrStoreUnavailable},
 	{"objrmi.registry.store-outcome-unknown", ErrStoreOutcomeUnknown},
+	{"objrmi.registry.not-member", ErrNotMember},
+	{"objrmi.registry.no-groups", ErrNoGroups},
 }
 
 // registerCodes lets rt carry the registry's errors, as client or server.

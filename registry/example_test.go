@@ -196,7 +196,9 @@ func ExampleKeepBound() {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- registry.KeepBound(ctx, srv, "calc", ref, registry.KeepOptions{Interval: 20 * time.Millisecond}) }()
+	go func() {
+		done <- registry.KeepBound(ctx, srv, "calc", ref, registry.KeepOptions{Interval: 20 * time.Millisecond})
+	}()
 
 	waitBound := func() {
 		for {

@@ -43,7 +43,8 @@ type Server struct {
 	stale  map[string]remote.Ref // dropped, but the store failed to delete them
 	wg     sync.WaitGroup        // drop callbacks that may be running
 
-	unfollow func() // stops a SharedStore's change feed; nil otherwise
+	unfollow func()       // stops a SharedStore's change feed; nil otherwise
+	groups   *groupServer // groups_server.go
 }
 
 // binding is the registry's hold on one bound object.
@@ -103,6 +104,9 @@ func Serve(rt *remote.Runtime, opts Options) (*Server, error) {
 		opts.Logger.Warn("objrmi registry: the store is read-only: serving lookup and list; bind, rebind and unbind fail")
 	}
 	s.ref, err = remote.Export[Registry](rt, s, remote.WithID(remote.RegistryID), remote.WithAuthorize(s.authorize))
+	if err == nil {
+		err = s.serveGroups()
+	}
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -135,6 +139,9 @@ func (s *Server) Close() error {
 	}
 	if s.ref != (remote.Ref{}) {
 		s.rt.Unexport(s.ref)
+	}
+	if s.groups != nil {
+		s.groups.close()
 	}
 	for _, b := range live {
 		b.end()

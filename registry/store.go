@@ -42,8 +42,9 @@ type Store interface {
 
 // MemoryStore is the default Store: bindings live as long as the process.
 type MemoryStore struct {
-	mu sync.Mutex
-	m  map[string]Binding
+	mu     sync.Mutex
+	m      map[string]Binding
+	groups map[string][]remote.Ref // groups_store.go
 }
 
 // NewMemoryStore returns an empty store.

@@ -176,7 +176,9 @@ func (rt *Runtime) checkLeases() {
 			rt.unreferenced(events)
 			for _, peer := range lapsed {
 				rt.orphan(peer, fmt.Errorf("%w: the lease of runtime %s lapsed", objerr.ErrOrphaned, peer))
+				rt.ft.records.lapsed(peer)
 			}
+			rt.ft.records.expire(now)
 			rt.orphanLost(now)
 			rt.dropDisconnected(now)
 			rt.sweepClaims()

@@ -32,6 +32,11 @@ type Snapshot struct {
 	// DirtyReceived and CleanReceived count the DGC messages received
 	// from holders (a renewal is a dirty).
 	DirtyReceived, CleanReceived uint64
+	// CompletionRecords and CompletionBytes are the exactly-once records
+	// kept here (Options.Completion), and RepeatsAnswered counts, since
+	// the start, the repeated calls answered from one instead of run.
+	CompletionRecords, CompletionBytes int
+	RepeatsAnswered                    uint64
 }
 
 // Held describes one reference this runtime holds on another runtime's
@@ -64,6 +69,7 @@ func (rt *Runtime) Inspect() Snapshot {
 		DirtyReceived:    rt.dgcStats.dirty.Load(),
 		CleanReceived:    rt.dgcStats.clean.Load(),
 	}
+	s.CompletionRecords, s.CompletionBytes, s.RepeatsAnswered = rt.ft.records.stats()
 	for _, h := range rt.held.Snapshot() {
 		s.Held = append(s.Held, Held{Ref: fromWire(h.Ref), Stubs: h.Stubs, State: h.State})
 	}

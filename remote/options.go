@@ -159,6 +159,17 @@ type Options struct {
 
 	// Logger receives the runtime's logs. Default: discarded.
 	Logger *slog.Logger
+
+	// Retry is the runtime's retry policy for calls on its stubs
+	// (RetryPolicy); a stub (Retrying) or a call (WithRetry) can have its
+	// own. The zero value never retries.
+	Retry RetryPolicy
+	// Breaker, if set, gives each remote endpoint a circuit breaker
+	// (BreakerPolicy). Nil: none.
+	Breaker *BreakerPolicy
+	// Completion bounds the completion records this runtime keeps, as a
+	// server, for callers' exactly-once calls (CompletionLimits).
+	Completion CompletionLimits
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -221,7 +232,7 @@ func (o Options) withDefaults() (Options, error) {
 	if tc.HeartbeatTimeout <= tc.HeartbeatInterval {
 		return o, errors.New("objrmi: Options: HeartbeatTimeout must exceed HeartbeatInterval")
 	}
-	return o, nil
+	return o, o.faultDefaults() // retry.go
 }
 
 func (o Options) transport() transport.Config {

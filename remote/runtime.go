@@ -54,6 +54,7 @@ type Runtime struct {
 	dgc      *gc.Table    // who holds this runtime's objects
 	held     link.Holders // what this runtime holds of others'
 	dgcStats dgcStats
+	ft       faultTolerance // retry.go: policies, call numbers, completion records
 
 	ctx       context.Context // ends when Close begins; parent of dials
 	cancel    context.CancelCauseFunc
@@ -86,6 +87,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	rt.exports.init(rt.dgc)
 	rt.conns.init()
 	rt.sessions.init()
+	rt.ft.init(opts)
 	if _, err := rt.exports.add(dgcIface, &dgcService{rt}, exportConfig{id: reservedDGC}, false); err != nil {
 		rt.cancel(nil)
 		return nil, err

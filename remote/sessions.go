@@ -136,7 +136,13 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 		return wire.ErrorReply(h.ID, objerr.CodeUnsupported, &wire.ErrorBody{
 			Message: "promise pipelining (a call to the result of a call in flight) is not supported by this runtime: call the result once it arrives"})
 	}
-	reply := s.serve(ctx, c, h, args)
+	var reply *wire.Buffer
+	if h.Flags&wire.FlagSeq != 0 && h.Flags&wire.FlagNoReply == 0 {
+		// Exactly once: answered from its completion record if it ran (dedup.go).
+		reply = s.rt.ft.records.serve(ctx, s.peer, h, func() *wire.Buffer { return s.serve(ctx, c, h, args) })
+	} else {
+		reply = s.serve(ctx, c, h, args)
+	}
 	if reply != nil && h.Flags&wire.FlagNoReply != 0 {
 		s.oneWayDone(h, reply)
 	}

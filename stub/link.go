@@ -50,6 +50,9 @@ func (h handle) Release() {
 	if h.s.hold != nil {
 		h.s.hold.end()
 	}
+	if h.s.group != nil {
+		h.s.group.Close()
+	}
 }
 
 // Released reports whether Release was called, or Go collected the stub.

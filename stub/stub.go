@@ -13,6 +13,7 @@ import (
 	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/link"
+	"github.com/objrmi/objrmi/internal/retry"
 	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 	"github.com/objrmi/objrmi/objerr"
@@ -25,6 +26,11 @@ type Stub struct {
 	rt   link.StubRuntime
 	refs codec.Refs
 	hold *hold // nil for references the runtime does not count
+	// Fault tolerance (retry.go): the runtime's policies, the stub's own
+	// retry policy, and the replica group its calls go to, if any.
+	res   link.Resilience
+	retry *retry.Policy
+	group link.Group
 }
 
 // hold is a stub's count on its reference. It must not point back at the
@@ -48,6 +54,7 @@ func bind(it *iface.Interface, ref wire.Ref, rt link.StubRuntime) *Stub {
 	refs, release := rt.Bind(ref) // sees the owner's pin, if any
 	ref.Pin = 0
 	s := &Stub{it: it, ref: ref, rt: rt, refs: refs}
+	s.res, _ = rt.(link.Resilience)
 	if release != nil {
 		s.hold = &hold{release: release}
 		runtime.AddCleanup(s, (*hold).end, s.hold)
@@ -87,15 +94,19 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 	m := s.it.Methods[index]
 	err := s.released()
 	if err == nil {
-		var flags wire.CallFlags
-		if m.Marks.Has(iface.OneWay) {
-			flags = wire.FlagNoReply
+		if s.resilient(ctx, m) {
+			err = s.invokeResilient(ctx, m, args, results) // retry.go
+		} else {
+			var flags wire.CallFlags
+			if m.Marks.Has(iface.OneWay) {
+				flags = wire.FlagNoReply
+			}
+			err = call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
+				return codec.EncodeList(e, m.In, args, s.refs)
+			}, func(d *wire.Decoder) error {
+				return codec.DecodeList(d, m.Out, results, s.refs)
+			})
 		}
-		err = call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
-			return codec.EncodeList(e, m.In, args, s.refs)
-		}, func(d *wire.Decoder) error {
-			return codec.DecodeList(d, m.Out, results, s.refs)
-		})
 		runtime.KeepAlive(s) // counted as held until the call is served
 	}
 	if err != nil {
@@ -184,6 +195,11 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 	// The remaining time is taken after dialing, so the server's deadline
 	// is never later than the caller's.
 	h := wire.CallHeader{Object: ref.Object, Method: hash, Name: name, Flags: flags}
+	if flags&wire.FlagSeq != 0 { // exactly-once: the call's identity (retry.go)
+		if h.Seq, h.Acked, err = retry.Stamp(ctx, c.Peer().Runtime); err != nil {
+			return err
+		}
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		h.Timeout = int64(time.Until(dl))
 		if h.Timeout <= 0 {
@@ -245,6 +261,8 @@ func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 	}
 	kind := objerr.KindRemote
 	switch code {
+	case objerr.CodeRecordGone: // this attempt did not run; an earlier one may have
+		kind = objerr.KindOutcomeUnknown
 	case objerr.CodeNoSuchObject, objerr.CodeNoSuchMethod, objerr.CodeBadArguments,
 		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit, objerr.CodeUnsupported:
 		kind = objerr.KindNotSent
@@ -259,7 +277,7 @@ func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 		cause = context.Canceled
 	}
 	return &objerr.Error{Kind: kind, Code: code, Reason: eb.Message, RemoteType: eb.Type,
-		AppCode: eb.AppCode, Err: cause}
+		AppCode: eb.AppCode, Err: cause, RetryAfter: time.Duration(max(eb.RetryAfter, 0))}
 }
 
 // shells maps an interface type to its generated constructor. Like

@@ -279,7 +279,8 @@ func (f owedFrame) frame(maxInflight int) *wire.Buffer {
 		return b
 	}
 	return wire.ErrorReply(f.id, objerr.CodeOverloaded, &wire.ErrorBody{Message: fmt.Sprintf(
-		"%d calls already in flight on this connection, or their replies not yet read (MaxInflight): retry later", maxInflight)})
+		"%d calls already in flight on this connection, or their replies not yet read (MaxInflight): retry later", maxInflight),
+		RetryAfter: int64(overloadRetryAfter)})
 }
 
 // heartbeat pings the peer when nothing else was written for a while,
