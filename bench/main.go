@@ -71,6 +71,9 @@ func serveChild(args []string) error {
 	if err != nil {
 		return err
 	}
+	if sys.ext != nil {
+		return fmt.Errorf("%s is served by its own program, not by this one", sys.name)
+	}
 	endProfile, err := startProfile("server", sys.name, os.Getenv(workloadEnv))
 	if err != nil {
 		return err
@@ -119,6 +122,14 @@ func clientChild(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	m := &meter{server: *pid}
+	if sys.ext != nil {
+		r, err := sys.ext.run(ctx, *addr, w, sz, m)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", sys.name, w.name, err)
+		}
+		return json.NewEncoder(os.Stdout).Encode(r)
+	}
 	cl, err := sys.dial(ctx, *addr, w.callers)
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", sys.name, err)
@@ -129,7 +140,7 @@ func clientChild(args []string) error {
 		return err
 	}
 	defer endProfile()
-	r, err := w.run(ctx, cl, sz, &meter{server: *pid})
+	r, err := w.run(ctx, cl, sz, m)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", sys.name, w.name, err)
 	}
