@@ -23,7 +23,7 @@ var drpcSystem = system{
 	name:  "drpc",
 	about: "storj.io/drpc, msgpack encoding, hand-written description (no protoc), one connection per caller",
 	serve: func() (string, func(), error) {
-		srv, err := newDRPCServer()
+		srv, err := newDRPCServer(drpcDesc{})
 		if err != nil {
 			return "", nil, err
 		}
@@ -37,15 +37,15 @@ var drpcSystem = system{
 				c.Close()
 				return nil, err
 			}
-			c.conns = append(c.conns, drpcCaller{drpcconn.New(nc)})
+			c.conns = append(c.conns, drpcCaller{drpcconn.New(nc), drpcMsgpack{}})
 		}
 		return c, nil
 	},
 }
 
-func newDRPCServer() (*drpcserver.Server, error) {
+func newDRPCServer(desc drpc.Description) (*drpcserver.Server, error) {
 	mux := drpcmux.New()
-	if err := mux.Register(drpcBench{}, drpcDesc{}); err != nil {
+	if err := mux.Register(drpcBench{}, desc); err != nil {
 		return nil, err
 	}
 	return drpcserver.New(mux), nil
@@ -113,16 +113,19 @@ func (c *drpcClient) Close() error {
 
 // drpcCaller calls over one drpc connection: what the generated client
 // does.
-type drpcCaller struct{ c *drpcconn.Conn }
+type drpcCaller struct {
+	c   *drpcconn.Conn
+	enc drpc.Encoding
+}
 
 func (d drpcCaller) Add(ctx context.Context, a, b int64) (int64, error) {
 	var out svc.AddReply
-	err := d.c.Invoke(ctx, "/bench.Bench/Add", drpcMsgpack{}, &svc.AddArgs{A: a, B: b}, &out)
+	err := d.c.Invoke(ctx, "/bench.Bench/Add", d.enc, &svc.AddArgs{A: a, B: b}, &out)
 	return out.Sum, err
 }
 
 func (d drpcCaller) Echo(ctx context.Context, p []byte) ([]byte, error) {
 	var out svc.Bytes
-	err := d.c.Invoke(ctx, "/bench.Bench/Echo", drpcMsgpack{}, &svc.Bytes{P: p}, &out)
+	err := d.c.Invoke(ctx, "/bench.Bench/Echo", d.enc, &svc.Bytes{P: p}, &out)
 	return out.P, err
 }
