@@ -1,6 +1,8 @@
-// Command bench puts objrmi side by side with a raw TCP floor, net/rpc and
-// grpc-go, on the same three workloads, and prints one table of medians
-// with each system's ratio to the floor, plus JSON lines for machines.
+// Command bench puts objrmi side by side with a raw TCP floor, net/rpc,
+// grpc-go, storj/drpc and Java RMI (in JVMs, compiled with javac at the
+// start of the run), on the same three workloads, and prints one table of
+// medians with each system's ratio to the floor, plus JSON lines for
+// machines. Without a JDK, the Java RMI row says it was skipped and why.
 //
 //	cd bench && go run .        # or: make bench; QUICK=1 for a short run
 //	cd bench && go run . scale  # 1,000 client runtimes against one server
