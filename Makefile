@@ -1,7 +1,7 @@
 # Targets a newcomer can guess. CI (.ci/run) uses the same commands.
 GO ?= go
 
-.PHONY: demo test test-etcd bench bench-quick scale gobench lint generate-check
+.PHONY: demo test test-etcd bench bench-quick bench-pipe scale gobench lint generate-check
 
 demo:
 	$(GO) run ./examples/quickstart
@@ -15,12 +15,19 @@ test-etcd:
 	cd etcdstore && $(GO) test -race -count=1 ./...
 
 # The side-by-side benchmark program (its own module, bench/): objrmi,
-# a raw TCP floor, net/rpc and grpc-go. QUICK=1 for a short run.
+# a raw TCP floor, net/rpc, grpc-go, drpc and Java RMI (which needs a
+# JDK: openjdk-17-jdk-headless; without one, its row says skipped).
+# QUICK=1 for a short run.
 bench:
 	cd bench && $(GO) run .
 
 bench-quick:
 	cd bench && QUICK=1 $(GO) run .
+
+# The in-process round trip over net.Pipe (no kernel): time, bytes and
+# allocations per call of objrmi, drpc, grpc-go and net/rpc.
+bench-pipe:
+	cd bench && $(GO) test -run '^$$' -bench Pipe -benchmem .
 
 # 1,000 client runtimes against one server.
 scale:

@@ -16,6 +16,9 @@ import (
 // sharing its client, so the benchmark compares working systems.
 func TestSystemsAnswerCorrectly(t *testing.T) {
 	for _, sys := range systems {
+		if sys.ext != nil {
+			continue // its own test: TestJavaRMIRunsEveryWorkload
+		}
 		t.Run(sys.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -78,8 +81,8 @@ func TestQuickReportJudgesNoTargets(t *testing.T) {
 		{System: floorName, Workload: "W1", P50us: 10, ClientCPUus: 5, ServerCPUus: 5, CallsPerSec: 100_000},
 	}
 	var full, quick bytes.Buffer
-	report(&full, med, systems, workloads[:1], "", false)
-	report(&quick, med, systems, workloads[:1], "", true)
+	report(&full, table{med: med, syss: systems, wls: workloads[:1]})
+	report(&quick, table{med: med, syss: systems, wls: workloads[:1], quick: true})
 
 	assert.Contains(t, full.String(), "W1 p50 ≤ 1.15× raw-tcp")
 	assert.Contains(t, full.String(), "MISSED by")

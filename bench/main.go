@@ -1,6 +1,8 @@
-// Command bench puts objrmi side by side with a raw TCP floor, net/rpc and
-// grpc-go, on the same three workloads, and prints one table of medians
-// with each system's ratio to the floor, plus JSON lines for machines.
+// Command bench puts objrmi side by side with a raw TCP floor, net/rpc,
+// grpc-go, storj/drpc and Java RMI (in JVMs, compiled with javac at the
+// start of the run), on the same three workloads, and prints one table of
+// medians with each system's ratio to the floor, plus JSON lines for
+// machines. Without a JDK, the Java RMI row says it was skipped and why.
 //
 //	cd bench && go run .        # or: make bench; QUICK=1 for a short run
 //	cd bench && go run . scale  # 1,000 client runtimes against one server
@@ -71,6 +73,9 @@ func serveChild(args []string) error {
 	if err != nil {
 		return err
 	}
+	if sys.ext != nil {
+		return fmt.Errorf("%s is served by its own program, not by this one", sys.name)
+	}
 	endProfile, err := startProfile("server", sys.name, os.Getenv(workloadEnv))
 	if err != nil {
 		return err
@@ -119,6 +124,14 @@ func clientChild(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	m := &meter{server: *pid}
+	if sys.ext != nil {
+		r, err := sys.ext.run(ctx, *addr, w, sz, m)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", sys.name, w.name, err)
+		}
+		return json.NewEncoder(os.Stdout).Encode(r)
+	}
 	cl, err := sys.dial(ctx, *addr, w.callers)
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", sys.name, err)
@@ -129,7 +142,7 @@ func clientChild(args []string) error {
 		return err
 	}
 	defer endProfile()
-	r, err := w.run(ctx, cl, sz, &meter{server: *pid})
+	r, err := w.run(ctx, cl, sz, m)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", sys.name, w.name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -61,15 +62,32 @@ func run(args []string) error {
 	host, _ := os.Hostname()
 	fmt.Printf("objrmi bench, %s, %s: %d CPUs (%s), %d rounds%s\n",
 		time.Now().Format(time.DateOnly), host, runtime.NumCPU(), cpuModel(), *rounds, map[bool]string{true: ", QUICK"}[quick])
+	tmp, err := os.MkdirTemp("", "objrmi-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	runnable, env, notes, skipped, err := prepareSystems(syss, tmp)
+	if err != nil {
+		return err
+	}
+	for _, s := range syss {
+		if why, ok := skipped[s.name]; ok {
+			fmt.Fprintf(os.Stderr, "bench: %s: %s\n", s.name, why)
+			if err := jw.Encode(result{System: s.name, Skipped: why}); err != nil {
+				return err
+			}
+		}
+	}
 	began := time.Now()
 	var all []result
-	for round := 1; round <= *rounds; round++ {
+	for round := 1; round <= *rounds && len(runnable) > 0; round++ {
 		for _, w := range wls {
 			// Rotate the order each round, so no system always runs first
 			// after a change of workload.
-			for i := range syss {
-				sys := syss[(i+round)%len(syss)]
-				r, err := runCell(sys, w, round, quick, pinFor(w, pin))
+			for i := range runnable {
+				sys := runnable[(i+round)%len(runnable)]
+				r, err := runCell(sys, w, round, quick, pinFor(w, pin), env)
 				if err != nil {
 					return err
 				}
@@ -88,9 +106,39 @@ func run(args []string) error {
 		}
 	}
 	fmt.Println()
-	report(os.Stdout, med, syss, wls, pin, quick)
+	report(os.Stdout, table{med: med, syss: syss, wls: wls, pin: pin, quick: quick, notes: notes, skipped: skipped})
 	fmt.Printf("\n%d cells in %s; JSON lines in %s\n", len(all), time.Since(began).Round(time.Second), *out)
 	return nil
+}
+
+// prepareSystems readies the external systems in dir: it returns the
+// systems that can run, the environment their children need, a note on
+// each (a version), and why each of the others cannot run here.
+func prepareSystems(syss []system, dir string) (runnable []system, env []string, notes, skipped map[string]string, err error) {
+	notes, skipped = map[string]string{}, map[string]string{}
+	for _, s := range syss {
+		if s.ext == nil {
+			runnable = append(runnable, s)
+			continue
+		}
+		sub := filepath.Join(dir, strings.ReplaceAll(s.name, "/", "_"))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		p, err := s.ext.prepare(sub)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		if p.skip != "" {
+			skipped[s.name] = p.skip
+			continue
+		}
+		runnable, env = append(runnable, s), append(env, p.env...)
+		if p.note != "" {
+			notes[s.name] = p.note
+		}
+	}
+	return runnable, env, notes, skipped, nil
 }
 
 func pinFor(w workload, cpu string) string {
@@ -112,9 +160,14 @@ func startChild(pin string, env []string, args ...string) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, args...)
+	return startProgram(pin, env, append([]string{self}, args...))
+}
+
+// startProgram starts argv as a child, optionally pinned to a CPU.
+func startProgram(pin string, env []string, argv []string) (*child, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
 	if pin != "" {
-		cmd = exec.Command("taskset", append([]string{"-c", pin, self}, args...)...)
+		cmd = exec.Command("taskset", append([]string{"-c", pin}, argv...)...)
 	}
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
@@ -140,9 +193,16 @@ func (c *child) stop() error {
 	return c.cmd.Wait()
 }
 
-// runCell runs one workload against a fresh server of one system.
-func runCell(sys system, w workload, round int, quick bool, pin string) (result, error) {
-	srv, err := startChild(pin, []string{workloadEnv + "=" + w.name}, "serve", "-system", sys.name)
+// runCell runs one workload against a fresh server of one system; env is
+// for every child.
+func runCell(sys system, w workload, round int, quick bool, pin string, env []string) (result, error) {
+	var srv *child
+	var err error
+	if sys.ext != nil {
+		srv, err = startProgram(pin, env, sys.ext.server())
+	} else {
+		srv, err = startChild(pin, append(slices.Clip(env), workloadEnv+"="+w.name), "serve", "-system", sys.name)
+	}
 	if err != nil {
 		return result{}, err
 	}
@@ -155,7 +215,7 @@ func runCell(sys system, w workload, round int, quick bool, pin string) (result,
 	if quick {
 		args = append(args, "-quick")
 	}
-	cli, err := startChild(pin, nil, args...)
+	cli, err := startChild(pin, env, args...)
 	if err != nil {
 		return result{}, err
 	}

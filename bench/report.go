@@ -7,22 +7,48 @@ import (
 	"text/tabwriter"
 )
 
-// report prints one block per workload, then the targets, each
-// with what this run measured. A quick run (CI's smoke test) is too short
-// to judge a target, and its log must not read like a failure when it
-// passes, so it names where the verdicts are instead.
-func report(w io.Writer, med []result, syss []system, wls []workload, pin string, quick bool) {
+// table is what report prints: the medians of a run, and what it knows
+// of the systems that did not run.
+type table struct {
+	med     []result
+	syss    []system
+	wls     []workload
+	pin     string
+	quick   bool
+	notes   map[string]string // a system's version, for the list of systems
+	skipped map[string]string // why a system did not run
+}
+
+// report prints the systems, then one block per workload, then the
+// issue's targets, each with what this run measured. A system that could
+// not run has a line in every block saying why, so it is never silently
+// missing. A quick run (CI's smoke test) is too short to judge a target,
+// and its log must not read like a failure when it passes, so it names
+// where the verdicts are instead.
+func report(w io.Writer, t table) {
 	get := func(sys, wl string) (result, bool) {
-		for _, r := range med {
+		for _, r := range t.med {
 			if r.System == sys && r.Workload == wl {
 				return r, true
 			}
 		}
 		return result{}, false
 	}
-	for _, wl := range wls {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, s := range t.syss {
+		about := s.about
+		if why, ok := t.skipped[s.name]; ok {
+			about = why
+		} else if note := t.notes[s.name]; note != "" {
+			about += " (" + note + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", s.name, about)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, wl := range t.wls {
 		where := "unpinned"
-		if p := pinFor(wl, pin); p != "" {
+		if p := pinFor(wl, t.pin); p != "" {
 			where = "client and server pinned to CPU " + p
 		}
 		fmt.Fprintf(w, "%s: %s (%s)\n", wl.name, wl.what, where)
@@ -30,7 +56,7 @@ func report(w io.Writer, med []result, syss []system, wls []workload, pin string
 		floor, haveFloor := get(floorName, wl.name)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "system\tcalls/s\tp50 µs\tp99 µs\tMB/s\tclient CPU µs/call\tserver CPU µs/call\tserver peak RSS MiB\tvs "+floorName+"\t")
-		for _, s := range syss {
+		for _, s := range t.syss {
 			r, ok := get(s.name, wl.name)
 			if !ok {
 				continue
@@ -47,9 +73,14 @@ func report(w io.Writer, med []result, syss []system, wls []workload, pin string
 				s.name, r.CallsPerSec, r.P50us, r.P99us, mb, r.ClientCPUus, r.ServerCPUus, r.ServerRSS, vs)
 		}
 		tw.Flush()
+		for _, s := range t.syss {
+			if why, ok := t.skipped[s.name]; ok {
+				fmt.Fprintf(w, "%s: %s\n", s.name, why)
+			}
+		}
 		fmt.Fprintln(w)
 	}
-	if quick {
+	if t.quick {
 		fmt.Fprintln(w, "objrmi targets: not judged in a QUICK run, which is too short to measure them; a full run (make bench) judges them")
 		return
 	}
@@ -98,10 +129,16 @@ func targets(w io.Writer, get func(sys, wl string) (result, bool)) {
 	ratio("W1 CPU/call ≤ 1.25× raw-tcp", "W1", floorName, 1.25, true, cpuPerCall)
 	ratio("W2 calls/s ≥ 0.75× raw-tcp-pipelined", "W2", pipelinedName, 0.75, false, func(r result) float64 { return r.CallsPerSec })
 	ratio("W3 256 KiB MB/s ≥ 0.6× raw-tcp", "W3-256KiB", floorName, 0.6, false, func(r result) float64 { return r.MBps })
+	if r, ok := o("W1"); ok {
+		if j, ok := get(javaSystem.name, "W1"); ok {
+			x := cpuPerCall(r) / cpuPerCall(j)
+			fmt.Fprintf(tw, "W1 CPU/call ≤ %s's\t%.2f×\t%s\t\n", javaSystem.name, x, verdict(x, 1, true))
+		}
+	}
 	if r, ok := o("W2"); ok {
 		fmt.Fprintf(tw, "W2 server peak RSS ≤ 20 MiB\t%.1f MiB\t%s\t\n", r.ServerRSS, verdict(r.ServerRSS, 20, true))
 	}
-	for _, peer := range []string{"net/rpc", "grpc-go"} {
+	for _, peer := range []string{netrpcSystem.name, grpcSystem.name, drpcSystem.name, javaSystem.name} {
 		for _, wl := range workloads {
 			r, ok1 := o(wl.name)
 			p, ok2 := get(peer, wl.name)

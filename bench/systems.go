@@ -33,6 +33,35 @@ type system struct {
 	serve func() (addr string, stop func(), err error)
 	// dial connects a client for callers goroutines.
 	dial func(ctx context.Context, addr string, callers int) (client, error)
+	// ext, for a system written in another language, replaces serve and
+	// dial.
+	ext *external
+}
+
+// external is a system whose server and client are other programs than
+// this one (Java RMI's run in JVMs). Its server is still a child of the
+// bench program, and its client a child of the Go client child, which
+// meters it.
+type external struct {
+	// prepare readies the system once per run, in dir, a temporary
+	// directory the run removes afterwards. It says why the system cannot
+	// run on this machine in skip, which is not an error: the table says
+	// so.
+	prepare func(dir string) (prepared, error)
+	// server is the server program's command line, run in the parent
+	// after prepare. It prints "ADDR host:port" and exits when its stdin
+	// closes.
+	server func() []string
+	// run runs workload w against the server at addr, from the client
+	// child, and meters it with m.
+	run func(ctx context.Context, addr string, w workload, sz sizes, m *meter) (result, error)
+}
+
+// prepared is what an external system's prepare found.
+type prepared struct {
+	env  []string // for every child process
+	note string   // for the table's list of systems: a version
+	skip string   // why the system cannot run here; "" if it can
 }
 
 // Names of the floor systems, which the ratios divide by.
@@ -41,7 +70,7 @@ const (
 	pipelinedName = "raw-tcp-pipelined"
 )
 
-var systems = []system{objrmiSystem, rawSystem, rawPipelinedSystem, netrpcSystem, grpcSystem}
+var systems = []system{objrmiSystem, rawSystem, rawPipelinedSystem, netrpcSystem, grpcSystem, drpcSystem, javaSystem}
 
 func systemNamed(name string) (system, error) {
 	for _, s := range systems {

@@ -20,11 +20,14 @@ type sizes struct {
 	smallWarm, smallN int           // W3, 1 KiB
 	largeWarm, largeN int           // W3, 256 KiB
 	rounds            int
+	// jitWarm is the least warm-up of a system whose code a JIT compiles
+	// while it runs (Java RMI's JVMs), on top of the workload's own.
+	jitWarm time.Duration
 }
 
 var (
-	fullSizes  = sizes{addWarm: 2000, addN: 20000, w2Warm: time.Second, w2Run: 5 * time.Second, smallWarm: 2000, smallN: 20000, largeWarm: 50, largeN: 1000, rounds: 5}
-	quickSizes = sizes{addWarm: 200, addN: 2000, w2Warm: 200 * time.Millisecond, w2Run: time.Second, smallWarm: 200, smallN: 2000, largeWarm: 5, largeN: 100, rounds: 1}
+	fullSizes  = sizes{addWarm: 2000, addN: 20000, w2Warm: time.Second, w2Run: 5 * time.Second, smallWarm: 2000, smallN: 20000, largeWarm: 50, largeN: 1000, rounds: 5, jitWarm: 3 * time.Second}
+	quickSizes = sizes{addWarm: 200, addN: 2000, w2Warm: 200 * time.Millisecond, w2Run: time.Second, smallWarm: 200, smallN: 2000, largeWarm: 5, largeN: 100, rounds: 1, jitWarm: 300 * time.Millisecond}
 )
 
 // workload is one column of the table.
@@ -33,6 +36,7 @@ type workload struct {
 	what    string
 	pinned  bool // client and server share one CPU (taskset)
 	callers int
+	size    int // bytes echoed; 0 for Add
 	run     func(ctx context.Context, cl client, sz sizes, m *meter) (result, error)
 }
 
@@ -41,8 +45,8 @@ const w2Callers = 64
 var workloads = []workload{
 	{name: "W1", what: "sequential Add", pinned: true, callers: 1, run: runAdd},
 	{name: "W2", what: fmt.Sprintf("%d goroutines, Add, one client", w2Callers), pinned: false, callers: w2Callers, run: runConcurrent},
-	{name: "W3-1KiB", what: "sequential Echo, 1 KiB", pinned: true, callers: 1, run: runEcho(1 << 10)},
-	{name: "W3-256KiB", what: "sequential Echo, 256 KiB", pinned: true, callers: 1, run: runEcho(256 << 10)},
+	{name: "W3-1KiB", what: "sequential Echo, 1 KiB", pinned: true, callers: 1, size: 1 << 10, run: runEcho(1 << 10)},
+	{name: "W3-256KiB", what: "sequential Echo, 256 KiB", pinned: true, callers: 1, size: 256 << 10, run: runEcho(256 << 10)},
 }
 
 func workloadNamed(name string) (workload, error) {
@@ -69,12 +73,15 @@ type result struct {
 	ClientCPUus float64 `json:"client_cpu_us_per_call"`
 	ServerCPUus float64 `json:"server_cpu_us_per_call"`
 	ServerRSS   float64 `json:"server_peak_rss_mib"`
+	// Skipped, on a line of its own, says why a system did not run.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // meter takes both processes' CPU clocks and the wall clock around the
 // measured part of a workload.
 type meter struct {
 	server     int // pid
+	client     int // pid; 0 for this process
 	t0, t1     time.Time
 	cli0, srv0 time.Duration
 	cli1, srv1 time.Duration
@@ -83,7 +90,11 @@ type meter struct {
 // read takes the three clocks.
 func (m *meter) read(t *time.Time, cli, srv *time.Duration) error {
 	var err error
-	if *cli, err = cpuTime(os.Getpid()); err != nil {
+	client := m.client
+	if client == 0 {
+		client = os.Getpid()
+	}
+	if *cli, err = cpuTime(client); err != nil {
 		return err
 	}
 	if *srv, err = cpuTime(m.server); err != nil {
