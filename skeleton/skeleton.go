@@ -168,15 +168,7 @@ func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder
 	}
 	step = stepResults
 	if err, _ := out[len(out)-1].Interface().(error); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			// The method gave up because the call ran out of time: a
-			// deadline error for the caller, not an application error.
-			return wire.ErrorReply(h.ID, objerr.CodeDeadlineExceeded, &wire.ErrorBody{
-				Message: m.Op + ": " + fmt.Sprint(err)})
-		}
-		// fmt, unlike err.Error(), survives a typed nil or a panicking Error.
-		return wire.ErrorReply(h.ID, objerr.CodeApplication, &wire.ErrorBody{
-			AppCode: env.Codes.CodeFor(err), Type: fmt.Sprintf("%T", err), Message: fmt.Sprint(err)})
+		return methodError(ctx, h.ID, m, err, env)
 	}
 	b := wire.GetBuffer(wire.KindReturn)
 	e := wire.NewEncoder(b)
@@ -188,6 +180,20 @@ func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder
 			Message: m.Op + ": results could not be encoded: " + err.Error()})
 	}
 	return b
+}
+
+// methodError is the reply for an error the method returned (or, for a
+// stream, yielded).
+func methodError(ctx context.Context, id uint64, m *iface.Method, err error, env *link.Env) *wire.Buffer {
+	if errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The method gave up because the call ran out of time: a
+		// deadline error for the caller, not an application error.
+		return wire.ErrorReply(id, objerr.CodeDeadlineExceeded, &wire.ErrorBody{
+			Message: m.Op + ": " + fmt.Sprint(err)})
+	}
+	// fmt, unlike err.Error(), survives a typed nil or a panicking Error.
+	return wire.ErrorReply(id, objerr.CodeApplication, &wire.ErrorBody{
+		AppCode: env.Codes.CodeFor(err), Type: fmt.Sprintf("%T", err), Message: fmt.Sprint(err)})
 }
 
 // step is where Serve is in a call, for reporting a panic truthfully.
