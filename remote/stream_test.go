@@ -147,7 +147,7 @@ func TestStreamBreakCancelsProducer(t *testing.T) {
 func TestStreamContextCancelCancelsProducer(t *testing.T) {
 	_, impl, _, feed := feedPair(t, remote.Options{}, remote.Options{})
 	ctx, cancel := context.WithCancel(ctxT(t))
-	items, err := feed.Idle(ctx)
+	items, err := feed.Idle(ctx, 0)
 	require.NoError(t, err)
 	time.AfterFunc(50*time.Millisecond, cancel)
 	var errs []error
@@ -162,7 +162,7 @@ func TestStreamContextCancelCancelsProducer(t *testing.T) {
 	// A deadline ends the producer as a deadline, on both sides.
 	ctx, cancel = context.WithTimeout(ctxT(t), 100*time.Millisecond)
 	defer cancel()
-	items, err = feed.Idle(ctx)
+	items, err = feed.Idle(ctx, 0)
 	require.NoError(t, err)
 	for _, err := range items {
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
@@ -175,13 +175,13 @@ func TestStreamContextCancelCancelsProducer(t *testing.T) {
 func TestStreamNeverRangedOver(t *testing.T) {
 	_, impl, _, feed := feedPair(t, remote.Options{}, remote.Options{})
 	ctx, cancel := context.WithCancel(ctxT(t))
-	_, err := feed.Idle(ctx)
+	_, err := feed.Idle(ctx, 0)
 	require.NoError(t, err)
 	cancel()
 	assert.Equal(t, objerr.ErrCallerCanceled.Error(), ending(t, impl).Cause)
 
 	func() {
-		items, err := feed.Idle(ctxT(t))
+		items, err := feed.Idle(ctxT(t), 0)
 		require.NoError(t, err)
 		require.NotNil(t, items)
 	}()
@@ -318,4 +318,34 @@ func TestStreamDynamicCallIsRefused(t *testing.T) {
 	require.ErrorIs(t, err, objerr.ErrUnsupported)
 	assert.ErrorIs(t, err, objerr.ErrNotSent)
 	assert.Contains(t, err.Error(), "streams its results")
+}
+
+// Items the caller has credit for may wait in the server's write buffer
+// for the items after them, to share a write; never for long. A producer
+// that yields one item and then waits still delivers it: with pings 30 s
+// apart, nothing else would flush it.
+func TestStreamItemIsNotHeldBack(t *testing.T) {
+	quiet := remote.Options{HeartbeatInterval: 30 * time.Second}
+	_, impl, _, feed := feedPair(t, quiet, quiet)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	items, err := feed.Idle(ctx, 1)
+	require.NoError(t, err)
+	got := make(chan int64, 1)
+	go func() {
+		for it, err := range items {
+			if err == nil {
+				got <- it.N
+			}
+			return
+		}
+	}()
+	select {
+	case n := <-got:
+		assert.Equal(t, int64(0), n)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the item stayed in the server's buffer")
+	}
+	cancel()
+	ending(t, impl)
 }

@@ -69,6 +69,7 @@ func streamMismatch(ctx context.Context, h *wire.CallHeader, m *iface.Method) *w
 // method's code.
 func (s *skel) stream(ctx context.Context, h *wire.CallHeader, m *iface.Method, seq reflect.Value, env *link.Env, at *step) *wire.Buffer {
 	p := &producer{ctx: ctx, id: h.ID, m: m, out: transport.StreamOf(ctx), env: env}
+	defer p.out.Close()
 	if err := p.out.Open(ctx); err != nil {
 		return p.stopped(err)
 	}

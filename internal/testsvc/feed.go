@@ -21,8 +21,9 @@ type Feed interface {
 	// ErrFeed, "panic" panics, "huge" yields an item padded with n bytes;
 	// "refuse" returns ErrFeed before streaming.
 	Fail(ctx context.Context, n int, how string) (iter.Seq2[Item, error], error)
-	// Idle opens a stream that yields nothing and ends with its context.
-	Idle(ctx context.Context) (iter.Seq2[Item, error], error)
+	// Idle opens a stream that yields n items, then nothing, and ends
+	// with its context.
+	Idle(ctx context.Context, n int) (iter.Seq2[Item, error], error)
 	// Sent is how many items all streams sent, and how many streams
 	// ended, so far.
 	Sent(ctx context.Context) (FeedStats, error)
@@ -143,10 +144,20 @@ func (f *FeedImpl) Fail(ctx context.Context, n int, how string) (iter.Seq2[Item,
 	}, nil
 }
 
-func (f *FeedImpl) Idle(ctx context.Context) (iter.Seq2[Item, error], error) {
+func (f *FeedImpl) Idle(ctx context.Context, n int) (iter.Seq2[Item, error], error) {
 	return func(yield func(Item, error) bool) {
+		var e Ending
+		for i := range n {
+			if !yield(Item{N: int64(i)}, nil) {
+				e.Stopped = true
+				f.end(ctx, e)
+				return
+			}
+			e.Sent++
+			f.sent.Add(1)
+		}
 		<-ctx.Done()
-		f.end(ctx, Ending{})
+		f.end(ctx, e)
 	}, nil
 }
 

@@ -30,9 +30,9 @@ func (s feedStub) Fail(ctx context.Context, n int, how string) (iter.Seq2[Item, 
 	return r0, err
 }
 
-func (s feedStub) Idle(ctx context.Context) (iter.Seq2[Item, error], error) {
+func (s feedStub) Idle(ctx context.Context, n int) (iter.Seq2[Item, error], error) {
 	var r0 iter.Seq2[Item, error]
-	err := s.Invoke(ctx, 2, nil, []any{&r0})
+	err := s.Invoke(ctx, 2, []any{n}, []any{&r0})
 	return r0, err
 }
 
