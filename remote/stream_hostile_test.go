@@ -415,3 +415,31 @@ func pairWith(t *testing.T, cli *remote.Runtime) (*remote.Runtime, *testsvc.Calc
 	require.NoError(t, err)
 	return srv, impl, cli, calc
 }
+
+// A hand-made client sees the protocol as it is: the opening, then
+// items only as credit allows (none at all on a credit of zero), then
+// the reply. A stream flag on a method that does not stream is refused.
+func TestRawStreamCall(t *testing.T) {
+	srv, _, _, _ := feedPair(t, remote.Options{}, remote.Options{})
+	nc, br := rawHandshake(t, srv.Endpoint())
+
+	_, err := nc.Write(streamCallFrame(t, 1, "Sent", 8))
+	require.NoError(t, err)
+	code, msg := readReply(t, nc, br, 1)
+	assert.Equal(t, objerr.CodeUnsupported, code)
+	assert.Contains(t, msg, "Feed.Sent does not stream its results, but the call asked for a stream")
+
+	_, err = nc.Write(streamCallFrame(t, 2, "Numbers", 0, int64(3), 0))
+	require.NoError(t, err)
+	items, opened := readItems(t, nc, br, 2, 300*time.Millisecond)
+	assert.True(t, opened)
+	assert.Zero(t, items, "no credit, no item")
+	_, err = nc.Write(creditFrame(2, 2))
+	require.NoError(t, err)
+	items, _ = readItems(t, nc, br, 2, 300*time.Millisecond)
+	assert.Equal(t, 2, items)
+	_, err = nc.Write(creditFrame(2, 5))
+	require.NoError(t, err)
+	code, _ = readReply(t, nc, br, 2) // skips the last item
+	assert.Zero(t, code, "the stream ended with success")
+}
