@@ -102,9 +102,6 @@ func (s *StreamOut) grant(n uint64) {
 	}
 }
 
-// MaxItem is the largest item frame the caller accepts, in bytes.
-func (s *StreamOut) MaxItem() int { return s.c.peerMax }
-
 // Open tells the caller that the method returned its iterator: the
 // caller's call returns, and items follow.
 func (s *StreamOut) Open(ctx context.Context) error {
@@ -577,6 +574,7 @@ func (s *StreamIn) finish() (already bool) {
 	already, s.finished = s.finished, true
 	q, reply := s.q, s.reply
 	s.q, s.reply = nil, nil
+	s.signal() // a Next waiting for the reply must see the end instead
 	s.mu.Unlock()
 	for _, f := range q {
 		f.Release()
