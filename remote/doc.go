@@ -31,6 +31,13 @@
 // objerr.ErrCallerCanceled). Every error says whether the method can have
 // run: see package objerr.
 //
+// A method streams its results when its one result besides error is an
+// iter.Seq2[T, error]: the client's call returns once the method has
+// returned its iterator, and gets a single-use iterator over the items,
+// which the server produces at most a window ahead of the client's loop
+// (WithStreamWindow). Breaking out of the loop, or cancelling the call's
+// context, stops the server's iterator.
+//
 // Objects passed by reference are garbage collected across runtimes: a
 // holder leases each owner's references and renews the lease; releasing a
 // stub (Release, or Go's garbage collector) tells the owner at once. An

@@ -41,6 +41,12 @@ func TestMain(m *testing.M) {
 	case "client":
 		childClient(os.Getenv(childActEnv), os.Getenv(childEndpointEnv), os.Getenv(childTargetEnv))
 		return
+	case "feed-server":
+		childFeedServer()
+		return
+	case "stream-client":
+		childStreamClient(os.Getenv(childActEnv), os.Getenv(childEndpointEnv))
+		return
 	}
 	goleak.VerifyTestMain(m)
 }

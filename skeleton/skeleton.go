@@ -85,10 +85,14 @@ func build(it *iface.Interface, obj any) (*skel, error) {
 // shapes, so after this check a panic during the call can only come from
 // the method itself.
 func callable(fn, recv reflect.Type, m *iface.Method) error {
-	if fn == nil || fn.NumIn() != 2+len(m.In) || fn.NumOut() != len(m.Out)+1 {
+	nOut := len(m.Out)
+	if m.Stream != nil {
+		nOut = 1 // the iterator
+	}
+	if fn == nil || fn.NumIn() != 2+len(m.In) || fn.NumOut() != nOut+1 {
 		return fmt.Errorf("method %s does not match %s", m.Name, m.Sig)
 	}
-	if fn.In(0) != recv || fn.In(1) != ctxType || fn.Out(len(m.Out)) != errType {
+	if fn.In(0) != recv || fn.In(1) != ctxType || fn.Out(nOut) != errType {
 		return fmt.Errorf("method %s does not match %s", m.Name, m.Sig)
 	}
 	for i, sh := range m.In {
@@ -100,6 +104,9 @@ func callable(fn, recv reflect.Type, m *iface.Method) error {
 		if fn.Out(i) != sh.Type {
 			return fmt.Errorf("method %s: result %d is %s, the interface says %s", m.Name, i, fn.Out(i), sh.Type)
 		}
+	}
+	if m.Stream != nil && !streamOf(fn.Out(0), m.Stream.Type) {
+		return fmt.Errorf("method %s: result 0 is %s, the interface says a stream of %s", m.Name, fn.Out(0), m.Stream.Type)
 	}
 	return nil
 }
@@ -129,6 +136,9 @@ func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder
 	m := s.Method(h)
 	if m == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchMethod, s.noMethod(h))
+	}
+	if refusal := streamMismatch(ctx, h, m); refusal != nil {
+		return refusal
 	}
 	// step says where a panic happened, so that only a panic inside the
 	// method is reported as the method's.
@@ -168,15 +178,10 @@ func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder
 	}
 	step = stepResults
 	if err, _ := out[len(out)-1].Interface().(error); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			// The method gave up because the call ran out of time: a
-			// deadline error for the caller, not an application error.
-			return wire.ErrorReply(h.ID, objerr.CodeDeadlineExceeded, &wire.ErrorBody{
-				Message: m.Op + ": " + fmt.Sprint(err)})
-		}
-		// fmt, unlike err.Error(), survives a typed nil or a panicking Error.
-		return wire.ErrorReply(h.ID, objerr.CodeApplication, &wire.ErrorBody{
-			AppCode: env.Codes.CodeFor(err), Type: fmt.Sprintf("%T", err), Message: fmt.Sprint(err)})
+		return methodError(ctx, h.ID, m, err, env)
+	}
+	if m.Stream != nil {
+		return s.stream(ctx, h, m, out[0], env, &step)
 	}
 	b := wire.GetBuffer(wire.KindReturn)
 	e := wire.NewEncoder(b)
@@ -188,6 +193,20 @@ func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder
 			Message: m.Op + ": results could not be encoded: " + err.Error()})
 	}
 	return b
+}
+
+// methodError is the reply for an error the method returned (or, for a
+// stream, yielded).
+func methodError(ctx context.Context, id uint64, m *iface.Method, err error, env *link.Env) *wire.Buffer {
+	if errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The method gave up because the call ran out of time: a
+		// deadline error for the caller, not an application error.
+		return wire.ErrorReply(id, objerr.CodeDeadlineExceeded, &wire.ErrorBody{
+			Message: m.Op + ": " + fmt.Sprint(err)})
+	}
+	// fmt, unlike err.Error(), survives a typed nil or a panicking Error.
+	return wire.ErrorReply(id, objerr.CodeApplication, &wire.ErrorBody{
+		AppCode: env.Codes.CodeFor(err), Type: fmt.Sprintf("%T", err), Message: fmt.Sprint(err)})
 }
 
 // step is where Serve is in a call, for reporting a panic truthfully.

@@ -89,9 +89,15 @@ func from(v any) (*Stub, bool) {
 // order) with args, decoding the results into the pointers in results.
 // A method marked oneway returns once its call is written to the
 // connection: nil then says nothing about the method, which sends no
-// reply. A nil ctx fails the call, not sent, with objerr.ErrNilContext.
+// reply. A method that streams (its result is an iter.Seq2[T, error])
+// returns once the method has, storing a single-use iterator over the
+// stream in results[0] (see stream.go). A nil ctx fails the call, not
+// sent, with objerr.ErrNilContext.
 func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any) error {
 	m := s.it.Methods[index]
+	if m.Stream != nil {
+		return s.invokeStream(ctx, m, args, results)
+	}
 	err := s.released()
 	if err == nil {
 		if s.resilient(ctx, m) {

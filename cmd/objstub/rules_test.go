@@ -47,11 +47,20 @@ var ruleCases = map[string]reflect.Type{
 	"Variadic":      reflect.TypeFor[rules.Variadic](),
 	"ArrayOfFunc":   reflect.TypeFor[rules.ArrayOfFunc](),
 	"OneWayResult":  reflect.TypeFor[rules.OneWayResult](),
+	// Streams (iter.Seq2 results).
+	"StreamParam":     reflect.TypeFor[rules.StreamParam](),
+	"StreamInStruct":  reflect.TypeFor[rules.StreamInStruct](),
+	"StreamAndValue":  reflect.TypeFor[rules.StreamAndValue](),
+	"SeqResult":       reflect.TypeFor[rules.SeqResult](),
+	"Seq2NoError":     reflect.TypeFor[rules.Seq2NoError](),
+	"StreamOfStreams": reflect.TypeFor[rules.StreamOfStreams](),
+	"StreamOfFuncs":   reflect.TypeFor[rules.StreamOfFuncs](),
+	"OneWayStream":    reflect.TypeFor[rules.OneWayStream](),
 }
 
 // ruleMarks are the marks the //objrmi: directives of testdata/rules
 // declare, as generated code declares them to Export.
-var ruleMarks = map[string][]string{"OneWayResult": {"Get:oneway"}}
+var ruleMarks = map[string][]string{"OneWayResult": {"Get:oneway"}, "OneWayStream": {"Do:oneway"}}
 
 var position = regexp.MustCompile(`^\S+\.go:\d+:\d+: `)
 

@@ -29,7 +29,11 @@ type Method struct {
 	Sig   string // canonical signature, what Hash is computed from
 	Hash  uint64 // wire identity: name and signature
 	In    []*Shape
-	Out   []*Shape // results without the final error
+	Out   []*Shape // results without the final error; none for a stream
+	// Stream is the shape of the items of a method whose one result
+	// besides error is an iter.Seq2[T, error] (see stream.go); nil for
+	// other methods.
+	Stream *Shape
 	// Marks are what the interface declares the method may be used for
 	// (SetMarks); not part of Hash.
 	Marks Marks
@@ -57,6 +61,10 @@ func (m *Method) sign() {
 			b.WriteByte(',')
 		}
 		s.writeSig(&b, map[*Shape]bool{})
+	}
+	if m.Stream != nil {
+		b.WriteString("stream ")
+		m.Stream.writeSig(&b, map[*Shape]bool{})
 	}
 	b.WriteByte(')')
 	m.Sig = b.String()
@@ -202,14 +210,22 @@ func (b *builder) method(it *Interface, rm TypeMethod, marks Marks) (*Method, er
 	for i := 1; i < ft.NumIn(); i++ {
 		s, err := b.shape(ft.In(i))
 		if err != nil {
-			return nil, fail("parameter "+itoa(i)+" ("+ft.In(i).String()+") cannot cross the wire: "+err.Error(), shapeHint)
+			return nil, fail("parameter "+itoa(i)+" ("+ft.In(i).String()+") cannot cross the wire: "+err.Error(), hintFor(err))
 		}
 		m.In = append(m.In, s)
 	}
 	for i := 0; i < ft.NumOut()-1; i++ {
+		if iterOf(ft.Out(i)) != "" {
+			item, rule, hint := b.stream(ft.Out(i), ft.NumOut()-1)
+			if rule != "" {
+				return nil, fail(rule, hint)
+			}
+			m.Stream = item
+			continue
+		}
 		s, err := b.shape(ft.Out(i))
 		if err != nil {
-			return nil, fail("result "+itoa(i)+" ("+ft.Out(i).String()+") cannot cross the wire: "+err.Error(), shapeHint)
+			return nil, fail("result "+itoa(i)+" ("+ft.Out(i).String()+") cannot cross the wire: "+err.Error(), hintFor(err))
 		}
 		m.Out = append(m.Out, s)
 	}

@@ -3,6 +3,7 @@ package iface
 import (
 	"encoding"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -89,6 +90,9 @@ func (b *builder) fill(s *Shape) error {
 		s.Ref = true
 		return nil
 	}
+	if iterOf(t) != "" {
+		return errStreamValue
+	}
 	if t.Kind() != reflect.Interface && t.SelfEncoding() {
 		if !t.SelfDecoding() && hidesUntyped(t, map[Type]bool{}) {
 			return errors.New(t.String() + " encodes itself but has no decoder, so msgpack would decode its fields," +
@@ -142,7 +146,7 @@ func (b *builder) fill(s *Shape) error {
 			}
 			fs, err := b.shape(f.Type)
 			if err != nil {
-				return errors.New("field " + f.Name + ": " + err.Error())
+				return fmt.Errorf("field %s: %w", f.Name, err)
 			}
 			s.Fields = append(s.Fields, Field{Index: i, Name: name, Shape: fs, Embedded: f.Anonymous})
 		}

@@ -136,10 +136,12 @@ type inboundCall struct {
 	// oneWay calls are not orphans when their caller goes: it never
 	// waited for them, and they were sent to have their effect.
 	oneWay bool
+	stream *StreamOut // set for a call that streams its results
 }
 
 type pending struct {
-	ch chan *wire.Frame // capacity 1: the reader never blocks on it
+	ch     chan *wire.Frame // capacity 1: the reader never blocks on it
+	stream *StreamIn        // set for a stream: it takes the items and the reply
 }
 
 var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wire.Frame, 1)} }}
@@ -490,10 +492,18 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 			f.Release() // the caller gave up; the reply is moot
 			return nil
 		}
+		if p.stream != nil {
+			p.stream.ended(f)
+			return nil
+		}
 		p.ch <- f
 		return nil
 	case wire.KindCall:
 		return c.startCall(f)
+	case wire.KindItem:
+		return c.item(f)
+	case wire.KindCredit:
+		return c.credit(f)
 	case wire.KindCancel:
 		id, err := frameID(f)
 		why := wire.CancelReasonOf(f.Body())
@@ -600,6 +610,14 @@ func (c *Conn) startCall(f *wire.Frame) error {
 	}
 	var ctx context.Context
 	ctx, cancel := context.WithCancelCause(c.parent)
+	ctx, stream, err := c.newStreamOut(ctx, &h)
+	if err != nil {
+		cancel(nil)
+		<-c.slots
+		d.Release()
+		f.Release()
+		return err
+	}
 	c.mu.Lock()
 	if _, dup := c.inbound[h.ID]; dup {
 		c.mu.Unlock()
@@ -611,7 +629,7 @@ func (c *Conn) startCall(f *wire.Frame) error {
 		// apart: a call that nobody can cancel.
 		return fmt.Errorf("call id %d is already in use by a call in flight", h.ID)
 	}
-	c.inbound[h.ID] = inboundCall{cancel: cancel, oneWay: h.Flags&wire.FlagNoReply != 0}
+	c.inbound[h.ID] = inboundCall{cancel: cancel, oneWay: h.Flags&wire.FlagNoReply != 0, stream: stream}
 	c.mu.Unlock()
 	stop := func() {}
 	if h.Timeout > 0 {

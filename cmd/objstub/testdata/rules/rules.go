@@ -7,6 +7,7 @@ package rules
 import (
 	"context"
 	"io"
+	"iter"
 	"math/big"
 	"time"
 	"unsafe"
@@ -89,6 +90,10 @@ type Valid interface {
 	Boxes(ctx context.Context, b Box[int], p Pair[string, []Box[time.Time]]) ([3]uint8, map[string][]int, error)
 	Embeds(ctx context.Context, c ConcreteEmbed, pt []PtrText, m MsgBoth, w map[string]WrongSig) error
 	Ref(ctx context.Context, r remote.Ref, rs ...*remote.Ref) error
+	// Streams: items by value, by reference, and through an alias.
+	Stream(ctx context.Context, since int64) (iter.Seq2[Box[Point], error], error)
+	StreamRefs(ctx context.Context) (iter.Seq2[Valid, error], error)
+	StreamAlias(ctx context.Context) (Points, error)
 	Tagged(ctx context.Context, v struct {
 		A int `msgpack:"a"`
 		B string
@@ -237,4 +242,41 @@ type ArrayOfFunc interface {
 type OneWayResult interface {
 	//objrmi:oneway
 	Get(ctx context.Context) (int, error)
+}
+
+type Points = iter.Seq2[Point, error]
+
+// A stream is a result, never a value: not a parameter, not a field,
+// not beside another result; and it is an iter.Seq2[T, error].
+type StreamParam interface {
+	Do(ctx context.Context, in iter.Seq2[int, error]) error
+}
+
+type StreamInStruct interface {
+	Do(ctx context.Context) (Box[iter.Seq2[int, error]], error)
+}
+
+type StreamAndValue interface {
+	Do(ctx context.Context) (iter.Seq2[int, error], int, error)
+}
+
+type SeqResult interface {
+	Do(ctx context.Context) (iter.Seq[Point], error)
+}
+
+type Seq2NoError interface {
+	Do(ctx context.Context) (iter.Seq2[Point, bool], error)
+}
+
+type StreamOfStreams interface {
+	Do(ctx context.Context) (iter.Seq2[iter.Seq2[int, error], error], error)
+}
+
+type StreamOfFuncs interface {
+	Do(ctx context.Context) (iter.Seq2[Callback, error], error)
+}
+
+type OneWayStream interface {
+	//objrmi:oneway
+	Do(ctx context.Context) (iter.Seq2[int, error], error)
 }
