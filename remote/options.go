@@ -159,6 +159,14 @@ type Options struct {
 
 	// Logger receives the runtime's logs. Default: discarded.
 	Logger *slog.Logger
+
+	// ClientInterceptors wrap each method call this runtime makes, and
+	// ServerInterceptors each call it serves that its rules allowed; the
+	// first is outermost (see Interceptor). Observers see every call on
+	// both sides, outside the interceptors, for metrics and traces (see
+	// Observer). None by default: a call then costs nothing more.
+	ClientInterceptors, ServerInterceptors []Interceptor
+	Observers                              []Observer
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -54,6 +54,7 @@ type Runtime struct {
 	dgc      *gc.Table    // who holds this runtime's objects
 	held     link.Holders // what this runtime holds of others'
 	dgcStats dgcStats
+	events   eventLog // the DGC's latest events, and counts (observe.go)
 
 	ctx       context.Context // ends when Close begins; parent of dials
 	cancel    context.CancelCauseFunc

@@ -91,10 +91,12 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 		if m.Marks.Has(iface.OneWay) {
 			flags = wire.FlagNoReply
 		}
-		err = call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
-			return codec.EncodeList(e, m.In, args, s.refs)
-		}, func(d *wire.Decoder) error {
-			return codec.DecodeList(d, m.Out, results, s.refs)
+		err = intercepted(ctx, s.rt, &s.ref, m.Name, flags, func(ctx context.Context) error {
+			return call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
+				return codec.EncodeList(e, m.In, args, s.refs)
+			}, func(d *wire.Decoder) error {
+				return codec.DecodeList(d, m.Out, results, s.refs)
+			})
 		})
 		runtime.KeepAlive(s) // counted as held until the call is served
 	}
@@ -184,6 +186,10 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 	// The remaining time is taken after dialing, so the server's deadline
 	// is never later than the caller's.
 	h := wire.CallHeader{Object: ref.Object, Method: hash, Name: name, Flags: flags}
+	cm, err := callMeta(ctx, &h) // metadata: stub/intercept.go
+	if err != nil {
+		return err
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		h.Timeout = int64(time.Until(dl))
 		if h.Timeout <= 0 {
@@ -221,6 +227,9 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 	var rh wire.ReturnHeader
 	if err := wire.ReadReturn(d, &rh); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header", Err: err}
+	}
+	if cm != nil && cm.Reply != nil {
+		*cm.Reply = rh.Meta
 	}
 	if rh.Code != 0 {
 		return remoteError(d, rh.Code, rt.Codes())
