@@ -82,7 +82,10 @@ type Interceptor func(ctx context.Context, call *CallInfo, next func(context.Con
 // carry a span; on the client it may add to call.Meta, which is sent).
 // CallEnd runs after, with that context, how long the call took, and
 // its error (an *objerr.Error on the server) or nil. Both run on the
-// call's goroutine, so they must be quick; neither may keep call.
+// call's goroutine, so they must be quick. An observer may keep call
+// until its CallEnd returns, reading only what was set before CallStart
+// (everything but Meta and ReplyMeta): the call's goroutine changes
+// those.
 //
 // On the server an observer sees calls the rules refused, and calls to
 // objects or methods that do not exist, as well as those that ran.
