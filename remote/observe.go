@@ -58,7 +58,7 @@ func (rt *Runtime) Stats() Stats {
 		Held:             len(rt.held.Snapshot()),
 	}
 	for _, e := range rt.exports.all() {
-		if e.num == reservedDGC {
+		if rt.ownObject(e.num) {
 			continue
 		}
 		s.Exports++

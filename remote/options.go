@@ -167,6 +167,10 @@ type Options struct {
 	// Observer). None by default: a call then costs nothing more.
 	ClientInterceptors, ServerInterceptors []Interceptor
 	Observers                              []Observer
+	// DisableIntrospection leaves out the introspection object every
+	// runtime exports at IntrospectID, which describes the interfaces of
+	// its exports to callers its rules allow (see Introspector).
+	DisableIntrospection bool
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -91,6 +91,10 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		rt.cancel(nil)
 		return nil, err
 	}
+	if err := rt.exportIntrospector(); err != nil { // remote/introspect.go
+		rt.cancel(nil)
+		return nil, err
+	}
 	if opts.Listen != "" {
 		ln, err := net.Listen("tcp", opts.Listen)
 		if err != nil {

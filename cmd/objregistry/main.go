@@ -28,12 +28,16 @@ const usage = `objregistry: objrmi's naming registry.
 
 usage:
   objregistry serve  [--listen ADDR] [--store memory|file:PATH] [--log-level LEVEL] [--lease D]
+                     [--metrics ADDR] [--debug ADDR]
   objregistry list   [--long] [--timeout D] URL
   objregistry lookup [--timeout D] URL/NAME
   objregistry unbind [--timeout D] URL/NAME
+  objregistry methods [--timeout D] URL
+  objregistry call   [--timeout D] [--meta K=V] URL METHOD [ARG...]
   objregistry help   [COMMAND]
 
-URLs are objrmi://host[:port][/name]; the port defaults to 1099.
+URLs are objrmi://host[:port][/name]; the port defaults to 1099; objrmi://host:port#ID
+names the object at a well-known id, without a registry.
 Flags may come before or after the URL. Durations take a unit: 5s, 500ms.
 Run "objregistry COMMAND --help" for a command's flags.
 `
@@ -55,6 +59,7 @@ func init() {
 		{"lookup", "URL/NAME", "print the reference bound to NAME, and the lease holders its owner reports", lookup},
 		{"unbind", "URL/NAME", "remove the binding of NAME", unbind},
 	}
+	commands = append(commands, callCommands...) // call.go
 }
 
 // run is main without the process: it returns the exit status.
