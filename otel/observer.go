@@ -102,42 +102,52 @@ type spanKey struct{}
 // on the client puts its trace context in the call's metadata.
 func (o *Observer) CallStart(ctx context.Context, call *remote.CallInfo) context.Context {
 	name := method(call)
-	attrs := []attribute.KeyValue{
-		attribute.String("rpc.system.name", "objrmi"),
-		attribute.String("rpc.method", name),
-	}
 	if call.Side == remote.ClientSide {
-		ctx, span := o.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-		if host, port, ok := hostPort(call.Endpoint); ok {
-			span.SetAttributes(attribute.String("server.address", host), attribute.Int("server.port", port))
+		ctx, span := o.tracer.Start(ctx, name, clientKind)
+		if span.IsRecording() { // attributes only for spans that are kept
+			span.SetAttributes(systemAttr, attribute.String("rpc.method", name))
+			if host, port, ok := hostPort(call.Endpoint); ok {
+				span.SetAttributes(attribute.String("server.address", host), attribute.Int("server.port", port))
+			}
 		}
 		o.cfg.prop.Inject(ctx, metaCarrier{md: &call.Meta, write: true})
 		return ctx
 	}
 	remoteCtx := o.cfg.prop.Extract(ctx, metaCarrier{md: &call.Meta})
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)}
-	if call.Principal.Authenticated() {
-		opts = append(opts, trace.WithAttributes(attribute.String("objrmi.principal", call.Principal.Name)))
-	}
+	opts := []trace.SpanStartOption{serverKind}
 	if o.cfg.untrusted {
 		if sc := trace.SpanContextFromContext(remoteCtx); sc.IsValid() {
 			opts = append(opts, trace.WithNewRoot(), trace.WithLinks(trace.Link{SpanContext: sc}))
 		}
 		remoteCtx = ctx
 	}
-	ctx, _ = o.tracer.Start(remoteCtx, name, opts...)
+	ctx, span := o.tracer.Start(remoteCtx, name, opts...)
+	if span.IsRecording() {
+		span.SetAttributes(systemAttr, attribute.String("rpc.method", name))
+		if call.Principal.Authenticated() {
+			span.SetAttributes(attribute.String("objrmi.principal", call.Principal.Name))
+		}
+	}
 	return ctx
 }
+
+var (
+	clientKind = trace.WithSpanKind(trace.SpanKindClient)
+	serverKind = trace.WithSpanKind(trace.SpanKindServer)
+	systemAttr = attribute.String("rpc.system.name", "objrmi")
+)
 
 // CallEnd implements remote.Observer: it records the call's duration and
 // ends its span.
 func (o *Observer) CallEnd(ctx context.Context, call *remote.CallInfo, elapsed time.Duration, err error) {
 	status := observe.Status(err)
 	span := trace.SpanFromContext(ctx)
-	span.SetAttributes(attribute.String("rpc.response.status_code", status))
-	if err != nil {
-		span.SetStatus(codes.Error, err.Error())
-		span.SetAttributes(attribute.String("error.type", status))
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("rpc.response.status_code", status))
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+			span.SetAttributes(attribute.String("error.type", status))
+		}
 	}
 	span.End()
 	h := o.server
