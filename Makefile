@@ -1,13 +1,19 @@
 # Targets a newcomer can guess. CI (.ci/run) uses the same commands.
 GO ?= go
 
-.PHONY: demo test test-etcd bench bench-quick bench-pipe scale gobench lint generate-check
+.PHONY: demo test test-etcd test-otel bench bench-quick bench-pipe scale gobench lint generate-check
 
 demo:
 	$(GO) run ./examples/quickstart
 
 test:
 	$(GO) test -race -count=1 ./...
+	cd otel && $(GO) test -race -count=1 ./...
+
+# The OpenTelemetry adapter (its own module, otel/): its tests, the
+# browser test of the debug page included (it needs chromium on PATH).
+test-otel:
+	cd otel && $(GO) test -race -count=1 ./...
 
 # The registry on etcd (its own module, etcdstore/): its tests start
 # embedded etcd servers, so they need no etcd installed.
@@ -36,12 +42,14 @@ scale:
 # The Go benchmarks inside objrmi's own packages.
 gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd otel && $(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint: generate-check
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
 	cd etcdstore && $(GO) vet ./...
+	cd otel && $(GO) vet ./...
 
 # Generated stubs are checked in; fail if go generate would change them.
 generate-check:

@@ -72,6 +72,9 @@ func (s *dgcService) Dirty(ctx context.Context, d gc.Dirty) (gc.Grant, error) {
 	}
 	s.rt.dgcStats.dirty.Add(1)
 	g := s.rt.dgc.Dirty(from, d)
+	if !g.Known {
+		s.rt.note(Event{Kind: EventLeaseGranted, Peer: from, Detail: fmt.Sprintf("%d objects", len(d.Objects))})
+	}
 	var keys map[uint64]uint64 // the keys of d, for claims the table could not prove
 	for i, m := range g.Missing {
 		if m.Reason != "" {
@@ -175,6 +178,7 @@ func (rt *Runtime) checkLeases() {
 			events, lapsed := rt.dgc.Expire()
 			rt.unreferenced(events)
 			for _, peer := range lapsed {
+				rt.note(Event{Kind: EventLeaseLapsed, Peer: peer})
 				rt.orphan(peer, fmt.Errorf("%w: the lease of runtime %s lapsed", objerr.ErrOrphaned, peer))
 				rt.ft.records.lapsed(peer)
 			}
@@ -198,6 +202,7 @@ func (rt *Runtime) unreferenced(events []gc.Event) {
 			rt.exports.remove(ev.Object, e, "it was collected: "+ev.Reason.String())
 		}
 		rt.log.Debug("objrmi: object unreferenced", "object", ev.Object, "why", ev.Reason.String(), "collected", e.collectable)
+		rt.note(Event{Kind: EventUnreferenced, Object: ev.Object, Detail: ev.Reason.String()})
 		rt.tellUnreferenced(ev, e.skel.Object(), false)
 	}
 }
@@ -256,6 +261,7 @@ func (rt *Runtime) dropDisconnected(now time.Time) {
 			// of the runtime's.
 			dropped := rt.dgc.Drop(peer)
 			if len(dropped) > 0 {
+				rt.note(Event{Kind: EventHolderDropped, Peer: peer, Detail: fmt.Sprintf("%d objects unreferenced", len(dropped))})
 				rt.log.Info("objrmi: dropped the leases of a holder that listens on no port and stayed disconnected",
 					"peer", peer, "grace", rt.opts.HolderGrace, "unreferenced", len(dropped))
 			}

@@ -58,7 +58,7 @@ type ExportInfo struct {
 
 // Inspect reports the runtime's exports and their holders, the
 // references it holds, its calls in flight, and its orphan count. The
-// runtime's own DGC object is left out.
+// runtime's own objects (its DGC and introspection) are left out.
 func (rt *Runtime) Inspect() Snapshot {
 	s := Snapshot{
 		Runtime:          rt.id,
@@ -74,7 +74,7 @@ func (rt *Runtime) Inspect() Snapshot {
 		s.Held = append(s.Held, Held{Ref: fromWire(h.Ref), Stubs: h.Stubs, State: h.State})
 	}
 	for _, e := range rt.exports.all() {
-		if e.num == reservedDGC {
+		if rt.ownObject(e.num) {
 			continue
 		}
 		info := ExportInfo{Ref: fromWire(rt.ref(e.num, e.it)), Implicit: e.implicit, Collectable: e.collectable}

@@ -170,6 +170,17 @@ type Options struct {
 	// Completion bounds the completion records this runtime keeps, as a
 	// server, for callers' exactly-once calls (CompletionLimits).
 	Completion CompletionLimits
+	// ClientInterceptors wrap each method call this runtime makes, and
+	// ServerInterceptors each call it serves that its rules allowed; the
+	// first is outermost (see Interceptor). Observers see every call on
+	// both sides, outside the interceptors, for metrics and traces (see
+	// Observer). None by default: a call then costs nothing more.
+	ClientInterceptors, ServerInterceptors []Interceptor
+	Observers                              []Observer
+	// DisableIntrospection leaves out the introspection object every
+	// runtime exports at IntrospectID, which describes the interfaces of
+	// its exports to callers its rules allow (see Introspector).
+	DisableIntrospection bool
 }
 
 func (o Options) withDefaults() (Options, error) {

@@ -55,6 +55,7 @@ type Runtime struct {
 	held     link.Holders // what this runtime holds of others'
 	dgcStats dgcStats
 	ft       faultTolerance // retry.go: policies, call numbers, completion records
+	events   eventLog       // the DGC's latest events, and counts (observe.go)
 
 	ctx       context.Context // ends when Close begins; parent of dials
 	cancel    context.CancelCauseFunc
@@ -89,6 +90,10 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	rt.sessions.init()
 	rt.ft.init(opts)
 	if _, err := rt.exports.add(dgcIface, &dgcService{rt}, exportConfig{id: reservedDGC}, false); err != nil {
+		rt.cancel(nil)
+		return nil, err
+	}
+	if err := rt.exportIntrospector(); err != nil { // remote/introspect.go
 		rt.cancel(nil)
 		return nil, err
 	}

@@ -139,9 +139,9 @@ func (s *session) ServeCall(ctx context.Context, c *transport.Conn, h *wire.Call
 	var reply *wire.Buffer
 	if h.Flags&wire.FlagSeq != 0 && h.Flags&wire.FlagNoReply == 0 {
 		// Exactly once: answered from its completion record if it ran (dedup.go).
-		reply = s.rt.ft.records.serve(ctx, s.peer, h, func() *wire.Buffer { return s.serve(ctx, c, h, args) })
+		reply = s.rt.ft.records.serve(ctx, s.peer, h, func() *wire.Buffer { return s.observe(ctx, c, h, args) })
 	} else {
-		reply = s.serve(ctx, c, h, args)
+		reply = s.observe(ctx, c, h, args) // s.serve, observed: remote/intercept_server.go
 	}
 	if reply != nil && h.Flags&wire.FlagNoReply != 0 {
 		s.oneWayDone(h, reply)
@@ -171,7 +171,7 @@ func (s *session) serve(ctx context.Context, c *transport.Conn, h *wire.CallHead
 		if m := e.skel.Method(h); e.num == reservedDGC && m != nil && m.Index == dgcInspect {
 			return s.refuse(h, c, m.Name, errInspectClosed)
 		}
-		return e.skel.Serve(ctx, h, args, &s.env)
+		return s.intercept(ctx, e, h, args)
 	}
 	call := Call{Principal: Principal(c.Principal()), Caller: s.peer, Addr: c.RemoteAddr(), Object: h.Object, Method: h.Name}
 	if h.Method == wire.ProbeMethod {
@@ -202,7 +202,7 @@ func (s *session) serve(ctx context.Context, c *transport.Conn, h *wire.CallHead
 	if e == nil {
 		return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})
 	}
-	return e.skel.Serve(context.WithValue(ctx, authorizedKey{}, e.num), h, args, &s.env)
+	return s.intercept(context.WithValue(ctx, authorizedKey{}, e.num), e, h, args)
 }
 
 // errInspectClosed refuses the DGC's Inspect to other runtimes when no
@@ -296,6 +296,7 @@ func (rt *Runtime) orphan(peer uuid.UUID, cause error) {
 	}
 	if n > 0 {
 		t.orphans.Add(uint64(n))
+		rt.note(Event{Kind: EventOrphansCancelled, Peer: peer, Detail: fmt.Sprintf("%d calls: %v", n, cause)})
 		rt.log.Info("objrmi: cancelled orphaned calls", "peer", peer, "calls", n, "cause", cause)
 	}
 }

@@ -51,7 +51,21 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 		flags = wire.FlagNoReply // and no results come back
 	}
 	var out []any
-	err = call(ctx, dy.s.rt, &dy.s.ref, 0, method, flags, func(e *wire.Encoder) error {
+	err = intercepted(ctx, dy.s.rt, &dy.s.ref, method, flags, func(ctx context.Context) error {
+		return dy.call(ctx, method, flags, args, &out)
+	})
+	// The handle must count as held until the call is served, even if
+	// the caller drops it the moment Call begins.
+	runtime.KeepAlive(dy)
+	if err != nil {
+		return nil, withOp(err, dy.s.ref.Iface+"."+method)
+	}
+	return out, nil
+}
+
+// call is one call of Call, inside the runtime's interceptors.
+func (dy *Dynamic) call(ctx context.Context, method string, flags wire.CallFlags, args []any, res *[]any) error {
+	return call(ctx, dy.s.rt, &dy.s.ref, 0, method, flags, func(e *wire.Encoder) error {
 		if err := e.EncodeArrayLen(len(args)); err != nil {
 			return err
 		}
@@ -66,7 +80,7 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 		if err != nil {
 			return err
 		}
-		out = make([]any, 0, max(n, 0))
+		out := make([]any, 0, max(n, 0))
 		for range n {
 			v, err := codec.DecodeUntyped(d)
 			if err != nil {
@@ -74,15 +88,9 @@ func (dy *Dynamic) Call(ctx context.Context, method string, args ...any) ([]any,
 			}
 			out = append(out, v)
 		}
+		*res = out
 		return nil
 	})
-	// The handle must count as held until the call is served, even if
-	// the caller drops it the moment Call begins.
-	runtime.KeepAlive(dy)
-	if err != nil {
-		return nil, withOp(err, dy.s.ref.Iface+"."+method)
-	}
-	return out, nil
 }
 
 // learnMarks asks the server, once, which of the interface's methods are

@@ -100,19 +100,21 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 	}
 	err := s.released()
 	if err == nil {
-		if s.resilient(ctx, m) {
-			err = s.invokeResilient(ctx, m, args, results) // retry.go
-		} else {
-			var flags wire.CallFlags
-			if m.Marks.Has(iface.OneWay) {
-				flags = wire.FlagNoReply
+		var flags wire.CallFlags
+		if m.Marks.Has(iface.OneWay) {
+			flags = wire.FlagNoReply
+		}
+		// The interceptors wrap the whole call, its retries included.
+		err = intercepted(ctx, s.rt, &s.ref, m.Name, flags, func(ctx context.Context) error {
+			if s.resilient(ctx, m) {
+				return s.invokeResilient(ctx, m, args, results) // retry.go
 			}
-			err = call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
+			return call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
 				return codec.EncodeList(e, m.In, args, s.refs)
 			}, func(d *wire.Decoder) error {
 				return codec.DecodeList(d, m.Out, results, s.refs)
 			})
-		}
+		})
 		runtime.KeepAlive(s) // counted as held until the call is served
 	}
 	if err != nil {
@@ -206,6 +208,10 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 			return err
 		}
 	}
+	cm, err := callMeta(ctx, &h) // metadata: stub/intercept.go
+	if err != nil {
+		return err
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		h.Timeout = int64(time.Until(dl))
 		if h.Timeout <= 0 {
@@ -243,6 +249,9 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 	var rh wire.ReturnHeader
 	if err := wire.ReadReturn(d, &rh); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header", Err: err}
+	}
+	if cm != nil && cm.Reply != nil {
+		*cm.Reply = rh.Meta
 	}
 	if rh.Code != 0 {
 		return remoteError(d, rh.Code, rt.Codes())

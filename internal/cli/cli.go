@@ -42,12 +42,16 @@ const usage = `objregistry: objrmi's naming registry.
 
 usage:
   objregistry serve  [--listen ADDR] [--store memory|file:PATH] [--log-level LEVEL] [--lease D]
+                     [--metrics ADDR] [--debug ADDR]
   objregistry list   [--long] [--timeout D] URL
   objregistry lookup [--timeout D] URL/NAME
   objregistry unbind [--timeout D] URL/NAME
+  objregistry methods [--timeout D] URL
+  objregistry call   [--timeout D] [--meta K=V] URL METHOD [ARG...]
   objregistry help   [COMMAND]
 
-URLs are objrmi://host[:port][/name]; the port defaults to 1099.
+URLs are objrmi://host[:port][/name]; the port defaults to 1099; objrmi://host:port#ID
+names the object at a well-known id, without a registry.
 Flags may come before or after the URL. Durations take a unit: 5s, 500ms.
 Run "objregistry COMMAND --help" for a command's flags.
 `
@@ -72,6 +76,7 @@ func Run(args []string, stdout, stderr io.Writer, schemes ...Scheme) int {
 		{"lookup", "URL/NAME", "print the reference bound to NAME, and the lease holders its owner reports", lookup},
 		{"unbind", "URL/NAME", "remove the binding of NAME", unbind},
 	}
+	commands = append(commands, callCommands...) // call.go
 	usage := usage
 	for _, sc := range schemes {
 		usage = strings.Replace(usage, "memory|file:PATH", "memory|file:PATH|"+sc.Usage, 1)
@@ -97,7 +102,7 @@ func Run(args []string, stdout, stderr io.Writer, schemes ...Scheme) int {
 			return runCommand(c, rest, stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "objregistry: unknown command %q (commands: serve, list, lookup, unbind, help)\n", name)
+	fmt.Fprintf(stderr, "objregistry: unknown command %q (commands: serve, list, lookup, unbind, methods, call, help)\n", name)
 	return 2
 }
 

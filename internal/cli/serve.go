@@ -26,6 +26,7 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, schemes []
 	level := fs.String("log-level", "info", "least `level` logged to stderr: debug, info, warn or error")
 	lease := durationFlag(fs, "lease", 30*time.Second, "`duration` of the leases this registry grants, and assumes for owners that never granted it one")
 	tlsConfig := tlsFlags(fs)
+	obs := observeFlags(fs) // observe.go
 	var binders []string
 	fs.Func("binder", "a `principal` (client certificate name) that may bind from other hosts; repeatable", func(name string) error {
 		binders = append(binders, name)
@@ -56,11 +57,16 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, schemes []
 	}
 	defer st.Close()
 
-	rt, err := remote.NewRuntime(remote.Options{Listen: *listen, Lease: *lease, Logger: log, TLS: tc})
+	rt, err := remote.NewRuntime(remote.Options{Listen: *listen, Lease: *lease, Logger: log, TLS: tc, Observers: obs.observers()})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
+	stopObserving, err := obs.start(rt, log)
+	if err != nil {
+		return err
+	}
+	defer stopObserving()
 	srv, err := registry.Serve(rt, registry.Options{Store: st, Logger: log, Access: registry.LocalOr(binders...)})
 	if err != nil {
 		return err
