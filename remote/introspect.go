@@ -198,8 +198,9 @@ func (rt *Runtime) exportIntrospector() error {
 	return err
 }
 
-// ownObject says whether object number num is the runtime's own: its DGC
-// or its introspection object, which Inspect and Stats leave out.
+// ownObject says whether object number num is the runtime's own: its DGC,
+// its introspection and its health object, which Inspect and Stats leave
+// out.
 func (rt *Runtime) ownObject(num uint64) bool {
-	return num == reservedDGC || num == IntrospectID && !rt.opts.DisableIntrospection
+	return num == reservedDGC || (num == IntrospectID || num == HealthID) && !rt.opts.DisableIntrospection
 }

@@ -56,6 +56,7 @@ type Runtime struct {
 	dgcStats dgcStats
 	ft       faultTolerance // retry.go: policies, call numbers, completion records
 	events   eventLog       // the DGC's latest events, and counts (observe.go)
+	health   healthTable    // SetHealth's statuses (health.go)
 
 	ctx       context.Context // ends when Close begins; parent of dials
 	cancel    context.CancelCauseFunc
@@ -94,6 +95,10 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		return nil, err
 	}
 	if err := rt.exportIntrospector(); err != nil { // remote/introspect.go
+		rt.cancel(nil)
+		return nil, err
+	}
+	if err := rt.exportHealth(); err != nil { // remote/health.go
 		rt.cancel(nil)
 		return nil, err
 	}

@@ -125,7 +125,7 @@ func TestCallCommand(t *testing.T) {
 	}
 	assert.Equal(t, calls+1, impl.calls.Load(), "only the order with quantity 0 reached the server")
 
-	out, errOut, code := cli(t, "methods", url)
+	out, errOut, code := cli(t, "describe", url)
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, `type Shop interface {
 	Greet(ctx context.Context, arg1 string, arg2 int) (string, error)
@@ -145,14 +145,14 @@ func TestCallCommand(t *testing.T) {
 }
 
 // A runtime without introspection: call sends its arguments as they
-// parse, and says so; methods says why it cannot.
+// parse, and says so; describe says why it cannot.
 func TestCallWithoutIntrospection(t *testing.T) {
 	srv := testutil.Runtime(t, remote.Options{Listen: "127.0.0.1:0", DisableIntrospection: true})
 	impl := &shop{}
 	_, err := remote.Export[Shop](srv, impl, remote.WithID(77))
 	require.NoError(t, err)
 	url := fmt.Sprintf("objrmi://%s#77", srv.Endpoint())
-	_, errOut, code := cli(t, "methods", url)
+	_, errOut, code := cli(t, "describe", url)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "DisableIntrospection")
 }

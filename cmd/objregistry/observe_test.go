@@ -99,7 +99,7 @@ func TestServeMetricsAndDebugPage(t *testing.T) {
 	assert.Equal(t, 3.0, count("Lookup", "OK"), "\n%s", text)
 	assert.Equal(t, 1.0, count("Lookup", "APPLICATION"), "a name not bound")
 	assert.Equal(t, 1.0, count("Bind", "OK"))
-	assert.Equal(t, 1.0, s["objrmi_exports"], "the registry")
+	assert.Equal(t, 2.0, s["objrmi_exports"], "the registry and its groups service")
 	assert.Equal(t, 1.0, s["objrmi_refs_held"], "the registry holds the bound object")
 	assert.Equal(t, 2.0, s["objrmi_connections"], "the server's and the test's")
 	assert.Equal(t, 0.0, s["objrmi_calls_orphaned_total"])

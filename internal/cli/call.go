@@ -19,7 +19,7 @@ import (
 	"github.com/objrmi/objrmi/remote"
 )
 
-// objregistry call and methods: calling any object from the command
+// objregistry call and describe: calling any object from the command
 // line, as grpcurl does for gRPC, on remote.Dynamic. The arguments are
 // converted through the object's description, which the owner's
 // introspection object (remote.IntrospectID) gives, so that a wrong
@@ -27,11 +27,12 @@ import (
 
 // callCommands are added to the command table (main.go).
 var callCommands = []command{
-	{"methods", "URL", "print the remote interface of the object at URL (objrmi://host:port/NAME, or objrmi://host:port#ID for a well-known id), as Go source", methods},
+	{"describe", "URL", "print the remote interface of the object at URL (objrmi://host:port/NAME, or objrmi://host:port#ID for a well-known id), as Go source", describeCmd},
 	{"call", "URL METHOD [ARG...]", "call METHOD of the object at URL with ARGs (numbers, strings; JSON for structs, slices and maps) and print its results as JSON; flags go before URL", callCmd},
+	{"health", "URL", "ask the runtime at URL (objrmi://host:port) whether it, or --service, is serving: exit status 0 if so, 1 if not or if it cannot be asked", health}, // health.go
 }
 
-// target is the object a call or methods command names, found.
+// target is the object a call or describe command names, found.
 type target struct {
 	rt   *remote.Runtime
 	ref  remote.Ref
@@ -157,7 +158,7 @@ func describeRef(ctx context.Context, rt *remote.Runtime, ref remote.Ref) (*remo
 	return &d, nil
 }
 
-func methods(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
+func describeCmd(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	return dialTarget(fs, args, 1, "one URL", func(_ context.Context, t *target, rest []string, _ *string) error {
 		if len(rest) > 0 {
 			return fmt.Errorf("unexpected argument %q: %w", rest[0], errUsage)

@@ -46,8 +46,9 @@ usage:
   objregistry list   [--long] [--timeout D] URL
   objregistry lookup [--timeout D] URL/NAME
   objregistry unbind [--timeout D] URL/NAME
-  objregistry methods [--timeout D] URL
+  objregistry describe [--timeout D] URL
   objregistry call   [--timeout D] [--meta K=V] URL METHOD [ARG...]
+  objregistry health [--timeout D] [--service NAME] URL
   objregistry help   [COMMAND]
 
 URLs are objrmi://host[:port][/name]; the port defaults to 1099; objrmi://host:port#ID
@@ -102,7 +103,7 @@ func Run(args []string, stdout, stderr io.Writer, schemes ...Scheme) int {
 			return runCommand(c, rest, stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "objregistry: unknown command %q (commands: serve, list, lookup, unbind, methods, call, help)\n", name)
+	fmt.Fprintf(stderr, "objregistry: unknown command %q (commands: serve, list, lookup, unbind, describe, call, health, help)\n", name)
 	return 2
 }
 
