@@ -103,4 +103,3 @@ func TestStoreGroupMemberFollowsItsOwnersLease(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, m)
 }
-
