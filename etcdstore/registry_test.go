@@ -150,6 +150,7 @@ func TestQuorumLoss(t *testing.T) {
 		return ref
 	}
 	require.NoError(t, reg.Bind(ctxT(t), "before", export()))
+	require.NoError(t, reg.Join(ctxT(t), "pool", export()))
 
 	c.stop(c.leader()) // the leader: the hardest one to lose
 	for i := range 3 {
@@ -162,6 +163,10 @@ func TestQuorumLoss(t *testing.T) {
 	names, err := reg.List(ctxT(t))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"before"}, names)
+	require.NoError(t, stale.Join(ctxT(t), "pool", export()))
+	members, err := reg.Members(ctxT(t), "pool")
+	require.NoError(t, err)
+	assert.Len(t, members, 2, "groups work with one member of three down")
 
 	for i, m := range c.members {
 		if m.e != nil {
@@ -178,6 +183,21 @@ func TestQuorumLoss(t *testing.T) {
 	assert.Less(t, took, 3*time.Second+time.Second, "the write waited past the caller's deadline")
 	t.Logf("bind with two of three members down: %s: %v", took.Round(time.Millisecond), err)
 
+	// Groups, likewise: a join's outcome is unknown, and members are
+	// unavailable, within the caller's deadline.
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start = time.Now()
+	err = reg.Join(ctx, "pool", export())
+	require.ErrorIs(t, err, registry.ErrStoreOutcomeUnknown)
+	assert.Less(t, time.Since(start), 3*time.Second+time.Second, "the join waited past the caller's deadline")
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start = time.Now()
+	_, err = reg.Members(ctx, "pool")
+	require.ErrorIs(t, err, registry.ErrStoreUnavailable)
+	assert.Less(t, time.Since(start), 3*time.Second+time.Second, "members waited past the caller's deadline")
+
 	// Once the cache is past MaxAge (3 s by default), lookups refuse.
 	require.Eventually(t, func() bool {
 		_, err := reg.Lookup(ctxT(t), "before")
@@ -192,6 +212,9 @@ func TestQuorumLoss(t *testing.T) {
 	assert.Contains(t, staleLogs.String(), "may be stale")
 	_, err = stale.Lookup(ctxT(t), "never-bound")
 	assert.ErrorIs(t, err, registry.ErrNotBound)
+	members, err = stale.Members(ctxT(t), "pool")
+	require.NoError(t, err, "opted in: the cache answers")
+	assert.Len(t, members, 2)
 }
 
 // Binds go on after the etcd leader is killed, once the two others have

@@ -153,7 +153,9 @@ func (gs *groupServer) Join(ctx context.Context, group string, member remote.Ref
 	if dup {
 		return nil
 	}
-	if n, err := gs.store.GroupMembers(ctx, group); err != nil {
+	// A shared store counts from its copy, as bind's taken does: the
+	// bound is not worth a round trip to a store that may not answer.
+	if n, err := gs.members(ctx, group); err != nil {
 		return gs.s.storeFault(string(OpJoin), group, err)
 	} else if len(n) >= maxMembersPerGroup {
 		return fmt.Errorf("%w: group %q has %d members, the most a group may have", ErrStore, group, len(n))
