@@ -50,6 +50,20 @@ func BenchmarkRegistry(b *testing.B) {
 			}
 			client := testutil.Runtime(b, remote.Options{})
 			testutil.BenchLookups(b, client, srv.URL())
+			if err := reg.Join(ctx, "pool", ref); err != nil {
+				b.Fatal(err)
+			}
+			members, err := registry.Dial(ctx, client, srv.URL())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("Members", func(b *testing.B) { // on etcd: a quorum read of the revision, then the cache
+				for b.Loop() {
+					if _, err := members.Members(ctx, "pool"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run("Bind", func(b *testing.B) {
 				i := 0
 				for b.Loop() {

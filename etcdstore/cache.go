@@ -80,11 +80,15 @@ func (s *Store) sync(first chan<- error) error {
 func (s *Store) install(kvs []*mvccpb.KeyValue, rev int64, started time.Time) {
 	bindings := make(map[string]entry, len(kvs))
 	owners := make(map[uuid.UUID]ownerEntry)
+	groups := make(map[string]map[string]member)
 	for _, kv := range kvs {
-		s.decode(kv, bindings, owners)
+		if !s.decodeMember(kv, groups) {
+			s.decode(kv, bindings, owners)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.installGroups(groups, rev)
 	for name, e := range s.bindings {
 		if n, ok := bindings[name]; e.mod > rev || (ok && n.mod < e.mod) {
 			bindings[name] = e
@@ -123,6 +127,9 @@ func (s *Store) apply(events []*clientv3.Event, rev int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ev := range events {
+		if s.applyMember(ev) {
+			continue
+		}
 		kv := ev.Kv
 		key := string(kv.Key)
 		if name, ok := strings.CutPrefix(key, s.root+"bindings/"); ok {
@@ -158,6 +165,11 @@ func (s *Store) apply(events []*clientv3.Event, rev int64) {
 	for name, t := range s.tombs {
 		if t <= rev {
 			delete(s.tombs, name)
+		}
+	}
+	for k, t := range s.gtombs {
+		if t <= rev {
+			delete(s.gtombs, k)
 		}
 	}
 	s.advance(rev)
@@ -214,9 +226,16 @@ func (s *Store) probeLoop() {
 }
 
 func (s *Store) probe() error {
-	started := time.Now()
 	ctx, cancel := s.bound(context.Background())
 	defer cancel()
+	return s.catchUp(ctx)
+}
+
+// catchUp returns once the cache holds every write etcd acknowledged
+// before it was called: a quorum read learns the store's revision, and
+// the watch brings the cache there. It proves the cache current.
+func (s *Store) catchUp(ctx context.Context) error {
+	started := time.Now()
 	resp, err := s.cli.Get(ctx, s.probeKey(), clientv3.WithCountOnly())
 	if err != nil {
 		return err

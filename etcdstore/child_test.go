@@ -17,9 +17,9 @@ import (
 
 // The environment that turns the test binary into an owner process.
 const (
-	childEnv = "ETCDSTORE_TEST_CHILD" // "owner"
+	childEnv = "ETCDSTORE_TEST_CHILD" // "owner" or "member"
 	urlEnv   = "ETCDSTORE_TEST_URL"   // the registry to bind in
-	nameEnv  = "ETCDSTORE_TEST_NAME"  // the name to keep bound
+	nameEnv  = "ETCDSTORE_TEST_NAME"  // the name to keep bound, or the group to join
 )
 
 // Durations of the process tests: short, with margins in the waits.
@@ -36,6 +36,9 @@ func child() bool {
 	switch os.Getenv(childEnv) {
 	case "owner":
 		childOwner(os.Getenv(urlEnv), os.Getenv(nameEnv))
+		return true
+	case "member":
+		childMember(os.Getenv(urlEnv), os.Getenv(nameEnv), os.Getenv(memberEnv))
 		return true
 	}
 	return false

@@ -1,5 +1,6 @@
-// Package etcdstore keeps a naming registry's bindings in etcd, so that
-// several registry processes serve one namespace and survive each other.
+// Package etcdstore keeps a naming registry's bindings and replica
+// groups in etcd, so that several registry processes serve one
+// namespace and survive each other.
 //
 // Open returns a Store, a registry.SharedStore: pass it as
 // registry.Options.Store to each registry.Serve (or run
@@ -15,6 +16,10 @@
 //	                          object, interface, TLS, key) and when it was
 //	                          bound; attached to its owner's lease
 //	PREFIX/v1/owners/RUNTIME  the owner runtime's etcd lease
+//	PREFIX/v1/groups/GROUP/RUNTIME.OBJECT
+//	                          a member of a replica group: its reference
+//	                          and when it joined; attached to its owner's
+//	                          lease
 //
 // Bind is a transaction that creates the key only if it does not exist,
 // so of many concurrent Binds of one name through any number of
@@ -22,6 +27,13 @@
 // value; Unbind deletes; the removal of a binding whose object is gone
 // deletes it only if its revision has not changed since it was read, so
 // that a newer binding of the name survives.
+//
+// The Store is also a registry.SharedGroupStore, so the registries on
+// it share their replica groups (registry.Groups). GroupJoin is a
+// transaction that creates the member's key only if it does not exist
+// (a member joins once, however many registries it joins through);
+// GroupLeave deletes it. Members are listed in the order their keys were
+// created.
 //
 // # Bindings follow their owners' lives
 //
@@ -45,6 +57,13 @@
 // An owner that was paused or cut off for longer than that loses its
 // bindings; registry.KeepBound, run by the owner, binds them again.
 //
+// Group members follow the same lives: every registry holds every
+// member and keeps its owner's lease alive while it does, so a member
+// whose owner dies leaves its group in every registry within the same
+// bound, one whose object is unexported or whose owner restarted leaves
+// at once, and a registry that dies removes none. (Nothing joins a lost
+// member again: its owner joins again if it wants to.)
+//
 // # Lookups, and how fresh they are
 //
 // Each Store keeps every binding in memory, fed by an etcd watch, and
@@ -58,17 +77,28 @@
 // as its Bind has returned. A registry's own writes are in its cache as
 // soon as they return.
 //
+// GroupMembers (a registry's Members, and the first list of
+// registry.LookupGroup) answers from the cache too, but only once the
+// cache has caught up with a quorum read of etcd's revision (no member
+// crosses the network), so a member joined through any registry is
+// listed through every other as soon as its Join has returned: one small
+// round trip per call. A registry's group watchers are told the members
+// from its cache each time the watch changes them, whichever registry
+// the change was made through.
+//
 // # When etcd cannot be reached
 //
 // Once the cache has not been proven current for Options.MaxAge (etcd
 // down, or this registry's etcd member cut off from its quorum: the
-// watch requires a leader), Get and List fail with
-// registry.ErrStoreUnavailable. With Options.StaleLookups set they are
-// served from the cache instead while it is younger than StaleLookups,
-// and the registry's log says that each such answer may be stale (a
-// registry's Lookup reply has no room to say so to a remote caller: opt
-// in only where an old answer is better than none). Bind, Rebind and
-// Unbind fail with registry.ErrStoreOutcomeUnknown when etcd does not
-// answer: the change may have been made. No call waits past its
-// context's deadline, nor past Options.Timeout when it has none.
+// watch requires a leader), Get, List and Groups fail with
+// registry.ErrStoreUnavailable, and GroupMembers fails so as soon as its
+// quorum read does. With Options.StaleLookups set they are served from
+// the cache instead while it is younger than StaleLookups, and the
+// registry's log says that each such answer may be stale (a registry's
+// Lookup reply has no room to say so to a remote caller: opt in only
+// where an old answer is better than none). Bind, Rebind, Unbind,
+// GroupJoin and GroupLeave fail with registry.ErrStoreOutcomeUnknown
+// when etcd does not answer: the change may have been made. No call
+// waits past its context's deadline, nor past Options.Timeout when it
+// has none.
 package etcdstore

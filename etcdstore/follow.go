@@ -14,6 +14,30 @@ func (s *Store) Follow(changed func(name string)) (stop func()) {
 	}
 }
 
+// FollowGroups implements registry.SharedGroupStore.
+func (s *Store) FollowGroups(changed func(group string)) (stop func()) {
+	s.fmu.Lock()
+	id := s.nextID
+	s.nextID++
+	s.gfollow[id] = changed
+	s.fmu.Unlock()
+	return func() {
+		s.fmu.Lock()
+		delete(s.gfollow, id)
+		s.fmu.Unlock()
+	}
+}
+
+// groupChanged queues group for the group followers, as changed does
+// names. s.mu is held.
+func (s *Store) groupChanged(group string) {
+	s.gpending[group] = struct{}{}
+	select {
+	case s.pendingCh <- struct{}{}:
+	default:
+	}
+}
+
 // changed queues name for the followers. The queue holds each name
 // once, so it is bounded by the names in the store. s.mu is held.
 func (s *Store) changed(name string) {
@@ -36,13 +60,18 @@ func (s *Store) notifyLoop() {
 		case <-s.pendingCh:
 		}
 		s.mu.Lock()
-		names := s.pending
-		s.pending = make(map[string]struct{})
+		names, groups := s.pending, s.gpending
+		s.pending, s.gpending = make(map[string]struct{}), make(map[string]struct{})
 		s.mu.Unlock()
 		s.fmu.Lock()
 		for name := range names {
 			for _, f := range s.followers {
 				f(name)
+			}
+		}
+		for group := range groups {
+			for _, f := range s.gfollow {
+				f(group)
 			}
 		}
 		s.fmu.Unlock()

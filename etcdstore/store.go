@@ -19,8 +19,9 @@ import (
 
 // Store is a registry.SharedStore on etcd. See the package comment.
 //
-// Concurrency: mu guards the cache (bindings, owners, tombstones, rev,
-// the proof of freshness), the followers and the owner holds. Four kinds
+// Concurrency: mu guards the cache (bindings, group members, owners,
+// tombstones, rev, the proof of freshness), the pending changes and the
+// owner holds; fmu the followers. Four kinds
 // of goroutine run, all counted by wg and stopped by Close: the watch
 // (sync), the probe, the notifier (which calls the followers, with no
 // lock of the store held), and one keeper per owner this registry holds
@@ -45,12 +46,16 @@ type Store struct {
 	provenAt time.Time        // the cache held every write acknowledged before this
 	staleLog time.Time        // when a stale answer was last logged
 	holds    map[uuid.UUID]*ownerHold
+	groups   map[string]map[string]member // group → member id → member (groups.go)
+	gtombs   map[groupMember]int64        // members this store removed, as tombs
 
 	fmu       sync.Mutex // held while followers are called, so that a stopped one is not called after
 	followers map[int]func(name string)
 	nextID    int
 	pending   map[string]struct{} // names whose change the followers have not heard of
-	pendingCh chan struct{}       // signalled when pending gains a name
+	pendingCh chan struct{}       // signalled when pending or gpending gains a name
+	gfollow   map[int]func(group string)
+	gpending  map[string]struct{} // groups whose change the group followers have not heard of
 }
 
 // entry is a cached binding, with its key's revision and lease.
@@ -89,6 +94,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		bindings: make(map[string]entry), owners: make(map[uuid.UUID]ownerEntry),
 		tombs: make(map[string]int64), revCh: make(chan struct{}), holds: make(map[uuid.UUID]*ownerHold),
 		followers: make(map[int]func(string)), pending: make(map[string]struct{}), pendingCh: make(chan struct{}, 1),
+		groups: make(map[string]map[string]member), gtombs: make(map[groupMember]int64),
+		gfollow: make(map[int]func(string)), gpending: make(map[string]struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	first := make(chan error, 1)

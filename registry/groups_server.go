@@ -38,7 +38,9 @@ type groupServer struct {
 	mu       sync.Mutex
 	closed   bool
 	held     map[memberKey]*binding
+	lapsed   map[memberKey]bool // on a shared store: lost here, left to the store (groups_shared.go)
 	watchers map[string][]*watcher
+	unfollow func() // stops a SharedGroupStore's change feed; nil otherwise
 	nwatch   int
 	wg       sync.WaitGroup
 }
@@ -61,8 +63,14 @@ type watcher struct {
 // serveGroups exports the groups at GroupsID and takes up the members
 // already in the store.
 func (s *Server) serveGroups() error {
-	gs := &groupServer{s: s, held: make(map[memberKey]*binding), watchers: make(map[string][]*watcher)}
+	gs := &groupServer{s: s, held: make(map[memberKey]*binding), lapsed: make(map[memberKey]bool),
+		watchers: make(map[string][]*watcher)}
 	gs.store, _ = s.opts.Store.(GroupStore)
+	s.groups = gs
+	if sg, _, ok := gs.sharedGroups(); ok {
+		// Before Groups: a join made elsewhere meanwhile is not missed.
+		gs.unfollow = sg.FollowGroups(gs.follow)
+	}
 	if gs.store != nil {
 		all, err := gs.store.Groups(context.Background())
 		if err != nil {
@@ -71,12 +79,13 @@ func (s *Server) serveGroups() error {
 		gs.mu.Lock()
 		for name, members := range all {
 			for _, m := range members {
-				gs.hold(name, m, remote.Dynamic(s.rt, m))
+				if gs.held[memberKey{name, m.Runtime, m.Object}] == nil { // else follow was first
+					gs.hold(name, m, remote.Dynamic(s.rt, m))
+				}
 			}
 		}
 		gs.mu.Unlock()
 	}
-	s.groups = gs
 	var err error
 	gs.ref, err = remote.Export[Groups](s.rt, gs, remote.WithID(GroupsID), remote.WithAuthorize(gs.authorize))
 	return err
@@ -84,6 +93,9 @@ func (s *Server) serveGroups() error {
 
 // close ends the holds and the watches.
 func (gs *groupServer) close() {
+	if gs.unfollow != nil {
+		gs.unfollow()
+	}
 	if gs.ref != (remote.Ref{}) {
 		gs.s.rt.Unexport(gs.ref)
 	}
@@ -141,7 +153,9 @@ func (gs *groupServer) Join(ctx context.Context, group string, member remote.Ref
 	if dup {
 		return nil
 	}
-	if n, err := gs.store.GroupMembers(ctx, group); err != nil {
+	// A shared store counts from its copy, as bind's taken does: the
+	// bound is not worth a round trip to a store that may not answer.
+	if n, err := gs.members(ctx, group); err != nil {
 		return gs.s.storeFault(string(OpJoin), group, err)
 	} else if len(n) >= maxMembersPerGroup {
 		return fmt.Errorf("%w: group %q has %d members, the most a group may have", ErrStore, group, len(n))
@@ -169,6 +183,7 @@ func (gs *groupServer) Join(ctx context.Context, group string, member remote.Ref
 		return gs.s.storeFault(string(OpJoin), group, err)
 	}
 	gs.hold(group, member, h)
+	delete(gs.lapsed, key)
 	gs.changedLocked(group)
 	gs.mu.Unlock()
 	gs.s.opts.Logger.Info("objrmi registry: join", "group", group, "ref", member.String())
@@ -187,7 +202,9 @@ func (gs *groupServer) hold(group string, member remote.Ref, h *stub.Dynamic) {
 		defer gs.wg.Done()
 		gs.lost(group, key, b, context.Cause(lost))
 	})
+	release := gs.holdShared(member, lost)
 	b.stop = func() {
+		release()
 		if stop() {
 			gs.wg.Done()
 		}
@@ -202,6 +219,14 @@ func (gs *groupServer) lost(group string, key memberKey, b *binding, why error) 
 		return
 	}
 	delete(gs.held, key)
+	if gs.keepsLapsed(why) {
+		gs.lapsed[key] = true
+		gs.mu.Unlock()
+		b.handle.Release()
+		gs.s.opts.Logger.Warn("objrmi registry: lost the lease on a group member; the shared store removes it unless another registry still reaches its owner",
+			"group", group, "ref", b.ref.String(), "why", why.Error())
+		return
+	}
 	if _, err := gs.store.GroupLeave(context.Background(), group, b.ref); err != nil {
 		gs.s.opts.Logger.Error("objrmi registry: the store kept a lost member", "group", group, "err", err)
 	}
@@ -332,7 +357,7 @@ func (gs *groupServer) sender(w *watcher) {
 		w.pending = false
 		gs.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), changedTimeout)
-		members, err := gs.store.GroupMembers(ctx, w.group)
+		members, err := gs.members(ctx, w.group)
 		if err == nil {
 			err = w.l.Changed(ctx, w.group, members)
 		}
