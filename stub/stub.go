@@ -279,7 +279,8 @@ func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 	case objerr.CodeRecordGone: // this attempt did not run; an earlier one may have
 		kind = objerr.KindOutcomeUnknown
 	case objerr.CodeNoSuchObject, objerr.CodeNoSuchMethod, objerr.CodeBadArguments,
-		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit, objerr.CodeUnsupported:
+		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit, objerr.CodeUnsupported,
+		objerr.CodeClosed: // from a peer: it was closing, and did not run the call
 		kind = objerr.KindNotSent
 	}
 	cause := codes.Sentinel(eb.AppCode)
