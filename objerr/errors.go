@@ -59,6 +59,9 @@ const (
 	// CodeUnsupported: the callee does not support what the call asked
 	// for (promise pipelining, for now); nothing ran.
 	CodeUnsupported Code = 18
+	// CodeBatchStopped: the call was not run: an earlier call of its
+	// batch failed, and the batch stops at the first error.
+	CodeBatchStopped Code = 19
 )
 
 var codeNames = [...]string{
@@ -81,6 +84,7 @@ var codeNames = [...]string{
 	CodeTLSMismatch:      "TLS mismatch",
 	CodeResultLimit:      "result exceeds a limit",
 	CodeUnsupported:      "unsupported",
+	CodeBatchStopped:     "batch stopped",
 }
 
 func (c Code) String() string {
@@ -123,6 +127,9 @@ var (
 	// ErrUnsupported: the callee does not support what the call asked
 	// for; nothing ran.
 	ErrUnsupported = &sentinel{code: CodeUnsupported}
+	// ErrBatchStopped: the call was not run because an earlier call of
+	// its batch failed and the batch stops at the first error (not sent).
+	ErrBatchStopped = &sentinel{code: CodeBatchStopped}
 )
 
 // ErrNilContext: a call, a dial or a wait was given a nil
