@@ -192,6 +192,7 @@ type owedFrame struct {
 	id     uint64
 	cancel bool
 	why    wire.CancelReason
+	batch  bool // the refusal of a batch, not of a call
 }
 
 // owe queues f for the heartbeat to write, and wakes it. It never
@@ -278,8 +279,12 @@ func (f owedFrame) frame(maxInflight int) *wire.Buffer {
 		wire.PutCancel(b, f.id, f.why)
 		return b
 	}
-	return wire.ErrorReply(f.id, objerr.CodeOverloaded, &wire.ErrorBody{Message: fmt.Sprintf(
-		"%d calls already in flight on this connection, or their replies not yet read (MaxInflight): retry later", maxInflight)})
+	body := &wire.ErrorBody{Message: fmt.Sprintf(
+		"%d calls already in flight on this connection, or their replies not yet read (MaxInflight): retry later", maxInflight)}
+	if f.batch {
+		return wire.BatchError(f.id, objerr.CodeOverloaded, body)
+	}
+	return wire.ErrorReply(f.id, objerr.CodeOverloaded, body)
 }
 
 // heartbeat pings the peer when nothing else was written for a while,
