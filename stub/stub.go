@@ -25,6 +25,10 @@ type Stub struct {
 	rt   link.StubRuntime
 	refs codec.Refs
 	hold *hold // nil for references the runtime does not count
+	// batch, if set, takes the stub's async calls (see InBatch); base is
+	// the stub it was bound from, kept alive (and counted) with it.
+	batch *Batch
+	base  *Stub
 }
 
 // hold is a stub's count on its reference. It must not point back at the
@@ -86,6 +90,9 @@ func from(v any) (*Stub, bool) {
 func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any) error {
 	m := s.it.Methods[index]
 	err := s.released()
+	if err == nil && s.batch != nil {
+		err = errBatched
+	}
 	if err == nil {
 		var flags wire.CallFlags
 		if m.Marks.Has(iface.OneWay) {
@@ -273,7 +280,8 @@ func remoteErrorOf(code objerr.Code, eb *wire.ErrorBody, codes *objerr.Codes) er
 	kind := objerr.KindRemote
 	switch code {
 	case objerr.CodeNoSuchObject, objerr.CodeNoSuchMethod, objerr.CodeBadArguments,
-		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit, objerr.CodeUnsupported:
+		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit, objerr.CodeUnsupported,
+		objerr.CodeBatchStopped:
 		kind = objerr.KindNotSent
 	}
 	cause := codes.Sentinel(eb.AppCode)
