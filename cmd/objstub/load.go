@@ -21,6 +21,8 @@ type pkg struct {
 	// decls are the package-level identifiers, which the generated names
 	// must not collide with.
 	decls map[string]bool
+	// noAsync leaves out the async companions (-async=false).
+	noAsync bool
 
 	typed    *types.Package // once checked
 	typedErr error
