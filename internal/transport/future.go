@@ -117,7 +117,12 @@ func (c *Conn) launch(ctx context.Context, b *wire.Buffer, a *Async, id uint64) 
 	c.mu.Unlock()
 
 	c.busy.Add(1)
-	err := c.write(ctx, b, 1)
+	var err error
+	if a.batch == nil && len(c.outstanding) > 1 {
+		err = c.writeBehind(ctx, b)
+	} else {
+		err = c.write(ctx, b, 1)
+	}
 	c.busy.Add(-1)
 	if err != nil {
 		if !c.withdraw(a) {
@@ -261,4 +266,69 @@ func CancelReason(ctx context.Context) wire.CancelReason {
 		return wire.CancelDeadline // the method's context says so too
 	}
 	return wire.CancelCaller
+}
+
+// writeBehind is write for an async call made while others are
+// outstanding, as in a burst of them: it leaves the flush, if it would
+// fall to this writer, to the heartbeat goroutine, which the writer
+// wakes. The caller, which does not wait for the reply, need not wait
+// for the syscall either, and a burst of calls leaves in a few syscalls
+// rather than one each. (The first call of a burst flushes at once.) A
+// flush that fails kills the connection, and the call is outcome unknown.
+func (c *Conn) writeBehind(ctx context.Context, b *wire.Buffer) error {
+	defer b.Release()
+	w := &c.w
+	w.queued.Add(1)
+	select {
+	case w.lock <- struct{}{}:
+	default:
+		select {
+		case w.lock <- struct{}{}:
+		case <-c.done:
+			c.abandon()
+			return errNotWritten
+		case <-ctx.Done():
+			c.abandon()
+			return errNotWritten
+		}
+	}
+	if c.Err() != nil {
+		<-w.lock
+		c.abandon()
+		return errNotWritten
+	}
+	err := c.writeLocked(b.Bytes())
+	last := w.queued.Add(-1) == 0
+	w.wrote.Store(true)
+	<-w.lock
+	if err != nil {
+		c.writeFailed(err)
+		return err
+	}
+	if last {
+		w.behind.Store(true)
+		c.wakeHeartbeat()
+	}
+	return nil
+}
+
+// flushBehind flushes what writeBehind left, on the heartbeat goroutine.
+// If writers are queued, the last of them flushes instead.
+func (c *Conn) flushBehind() {
+	w := &c.w
+	w.queued.Add(1)
+	select {
+	case w.lock <- struct{}{}:
+	case <-c.done:
+		w.queued.Add(-1)
+		return
+	}
+	var err error
+	if w.queued.Add(-1) == 0 {
+		err = c.flushLocked()
+	}
+	<-w.lock
+	if err != nil {
+		c.writeFailed(err)
+	}
 }

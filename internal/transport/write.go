@@ -24,6 +24,7 @@ type writer struct {
 	bw     *bufio.Writer
 	queued atomic.Int32 // writers holding or waiting for lock
 	wrote  atomic.Bool  // a frame went out since the heartbeat last looked
+	behind atomic.Bool  // a flush is left to the heartbeat (see writeBehind)
 	dl     deadline     // guarded by lock
 }
 
@@ -244,6 +245,9 @@ func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
 // writeOwed writes the frames owed to the peer, all of them in one
 // batch, then the last frame if one is owed.
 func (c *Conn) writeOwed() {
+	if c.w.behind.Swap(false) {
+		c.flushBehind()
+	}
 	c.mu.Lock()
 	owed, last, cause := c.owed, c.last, c.lastCause
 	c.owed, c.last = nil, nil
