@@ -218,7 +218,7 @@ func (bt *Batch) Send(ctx context.Context) error {
 			return nil
 		}
 		bt.live = kept
-		first, err := c.SendBatch(ctx, flags, calls, &bt.async, bt)
+		first, err := c.SendBatch(ctx, flags, calls, &bt.async, (*batchReceiver)(bt))
 		if idleRace(err) {
 			continue
 		}
@@ -263,9 +263,14 @@ func (bt *Batch) frames(live []*batched) (calls []*wire.Buffer, kept []*batched)
 	return calls, kept
 }
 
+// batchReceiver is a Batch as the transport sees it: a type of its own,
+// so that BatchReply stays off Batch's method set.
+type batchReceiver Batch
+
 // BatchReply implements transport.BatchReceiver: it hands each call its
 // reply, or the batch's failure.
-func (bt *Batch) BatchReply(f *wire.Frame, r *wire.BatchReturn, err error) {
+func (br *batchReceiver) BatchReply(f *wire.Frame, r *wire.BatchReturn, err error) {
+	bt := (*Batch)(br)
 	// The frame is not released: the parts lie in it, and each future
 	// decodes its own when awaited.
 	if err == nil && r.Code != 0 {
@@ -282,7 +287,7 @@ func (bt *Batch) BatchReply(f *wire.Frame, r *wire.BatchReturn, err error) {
 	}
 }
 
-var _ transport.BatchReceiver = (*Batch)(nil)
+var _ transport.BatchReceiver = (*batchReceiver)(nil)
 
 // inBatch returns a shell of the interface of v (a shell) whose async
 // calls join b.

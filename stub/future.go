@@ -180,16 +180,20 @@ func (c *core) settle(frame *wire.Frame, body []byte, err error) bool {
 	return true
 }
 
+// receiver is a core as the transport sees it: a type of its own, so
+// that Reply stays off Future's method set.
+type receiver core
+
 // Reply implements transport.Receiver for a single call.
-func (c *core) Reply(f *wire.Frame, err error) {
+func (r *receiver) Reply(f *wire.Frame, err error) {
 	var body []byte
 	if f != nil {
 		body = f.Body()
 	}
-	c.settle(f, body, err)
+	(*core)(r).settle(f, body, err)
 }
 
-var _ transport.Receiver = (*core)(nil)
+var _ transport.Receiver = (*receiver)(nil)
 
 // mayHoldRefs reports whether m's results can carry a remote reference
 // (or anything else objrmi's walker decodes).
@@ -249,7 +253,7 @@ func InvokeAsync[T any](ctx context.Context, s *Stub, index int, args []any, res
 					return f
 				}
 			} else {
-				err = c.StartCall(ctx, b, &f.async, &f.core)
+				err = c.StartCall(ctx, b, &f.async, (*receiver)(&f.core))
 			}
 		}
 		if idleRace(err) {
