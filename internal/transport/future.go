@@ -9,27 +9,28 @@ import (
 	"github.com/objrmi/objrmi/objerr"
 )
 
-// Async calls. StartCall writes a call on the caller's goroutine, as Call
-// does, and returns once it is written; no goroutine waits for the reply.
-// The call's pending entry keeps its Async, and whoever removes the entry
-// from c.pending, under c.mu, settles the call and tells its receiver,
-// exactly once:
+// Async calls. StartCall writes a call on the caller's goroutine, as
+// Call does, and returns once it is written; no goroutine waits for the
+// reply. The call's pending entry keeps its Async, and whoever removes
+// the entry from c.pending, under c.mu, settles the call and tells its
+// receiver, exactly once:
 //
 //   - the reader, when the reply arrives (asyncReply, batchReply);
 //   - failAsync, when the connection dies: outcome unknown;
-//   - the call's context ending (context.AfterFunc) or Cancel: the
+//   - the end of the call's context (context.AfterFunc), or Cancel: the
 //     callee is sent a cancel, and the call is outcome unknown;
-//   - StartCall itself, when the write failed: the receiver is not told, and
-//     StartCall returns the error.
+//   - StartCall itself, when the write failed: the receiver is not told,
+//     and StartCall returns the error.
 //
-// An entry is settled by failAsync only once it is marked sent (under
-// c.mu, after its write): a call whose write is still under way when
-// the connection dies is StartCall's to withdraw, so that it fails as not
+// failAsync settles an entry only once it is marked sent (under c.mu,
+// after its write): a call whose write is still under way when the
+// connection dies is StartCall's to withdraw, so that it fails as not
 // sent when it surely never left.
 //
 // MaxOutstanding bounds the async calls and batches awaiting replies: a
 // token of c.outstanding is taken before the write and given back when
-// the entry is removed.
+// the entry is removed. In a burst of async calls, the flush is left to
+// the heartbeat goroutine (writeBehind).
 
 // Receiver learns, once, how an async call ended.
 type Receiver interface {
@@ -104,7 +105,9 @@ func (c *Conn) acquire(ctx context.Context) error {
 func (c *Conn) launch(ctx context.Context, b *wire.Buffer, a *Async, id uint64) error {
 	p := pendingPool.Get().(*pending)
 	p.async = a
-	a.c, a.id, a.p = c, id, p
+	// An Async is launched again only after it failed unsent (a retry
+	// on a new connection): nothing of that attempt remains.
+	a.c, a.id, a.p, a.sent, a.stop = c, id, p, false, nil
 	c.used.Add(1)
 	c.mu.Lock()
 	if c.Err() != nil {
