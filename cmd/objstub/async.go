@@ -218,3 +218,25 @@ func (p *pkg) checkAsyncNames(it *iface, imports map[string]imp, names map[strin
 	}
 	return nil
 }
+
+// generatedNames are the package-level names the output for ifaces
+// declares (read before the signatures are split): each shell, and with
+// async, each companion's names and a result struct for every method,
+// whether it has several results or not.
+func generatedNames(ifaces []*iface, async bool) map[string]bool {
+	names := map[string]bool{}
+	for _, it := range ifaces {
+		names[shellName(it.name)] = true
+		if !async {
+			continue
+		}
+		n := newAsyncNames(it)
+		for _, name := range []string{n.iface, n.ctor, n.onStub, n.local} {
+			names[name] = true
+		}
+		for _, m := range it.methods {
+			names[it.name+m.name+"Result"] = true
+		}
+	}
+	return names
+}

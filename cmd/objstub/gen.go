@@ -46,6 +46,7 @@ func (p *pkg) generate(types []string) ([]byte, error) {
 	// messages; the rules of a remote interface are checked on types,
 	// by the code Export runs, so that a shell is generated only for an
 	// interface that Export and stub.Register accept.
+	p.generated = generatedNames(ifaces, !p.noAsync)
 	tpkg, err := p.checked()
 	if err != nil {
 		return nil, err

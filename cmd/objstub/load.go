@@ -23,6 +23,9 @@ type pkg struct {
 	decls map[string]bool
 	// noAsync leaves out the async companions (-async=false).
 	noAsync bool
+	// generated are the names the output declares, which the package's
+	// own files may use (AsyncXxx): the type check does without them.
+	generated map[string]bool
 
 	typed    *types.Package // once checked
 	typedErr error
