@@ -84,7 +84,7 @@ func TestFutureDoneSelects(t *testing.T) {
 func TestFutureAwaitContextBoundsOnlyTheWait(t *testing.T) {
 	_, impl, _, calc := pair(t)
 	ctx := ctxT(t)
-	f := testsvc.AsyncCalculator(calc).Wait(ctx, 300*time.Millisecond)
+	f := testsvc.AsyncCalculator(calc).Wait(ctx, time.Second)
 	<-impl.Started
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
@@ -270,7 +270,7 @@ func TestFuturesAreBoundedByMaxOutstanding(t *testing.T) {
 // not when it is awaited: awaited long after the owner's transit window,
 // it still works, as the synchronous call's would.
 func TestFutureResultReferencesAreClaimedOnArrival(t *testing.T) {
-	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", TransitTimeout: 100 * time.Millisecond,
+	srv := newRuntime(t, remote.Options{Listen: "127.0.0.1:0", TransitTimeout: 500 * time.Millisecond,
 		Lease: 2 * time.Second, LeaseCheckInterval: 20 * time.Millisecond})
 	impl := testsvc.NewCalc()
 	_, err := remote.Export[testsvc.Calculator](srv, impl, remote.WithID(calcID))
@@ -281,7 +281,7 @@ func TestFutureResultReferencesAreClaimedOnArrival(t *testing.T) {
 
 	f := testsvc.AsyncCalculator(calc).NewCounter(ctxT(t), 41)
 	<-f.Done()
-	time.Sleep(500 * time.Millisecond) // the transit pin is long gone
+	time.Sleep(1500 * time.Millisecond) // the transit pin is long gone
 	select {
 	case start := <-impl.Unreferenced:
 		t.Fatalf("counter %d was collected while its future held it", start)
