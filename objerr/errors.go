@@ -70,6 +70,9 @@ const (
 	// CodeUnavailable: no member of a replica group could take the call
 	// (the group is empty, or every member is ejected); not sent.
 	CodeUnavailable Code = 21
+	// CodeBatchStopped: the call was not run: an earlier call of its
+	// batch failed, and the batch stops at the first error.
+	CodeBatchStopped Code = 22
 )
 
 var codeNames = [...]string{
@@ -95,6 +98,7 @@ var codeNames = [...]string{
 	CodeRecordGone:       "completion record gone",
 	CodeCircuitOpen:      "circuit open",
 	CodeUnavailable:      "unavailable",
+	CodeBatchStopped:     "batch stopped",
 }
 
 func (c Code) String() string {
@@ -146,6 +150,9 @@ var (
 	ErrCircuitOpen = &sentinel{code: CodeCircuitOpen}
 	// ErrUnavailable: a replica group had no member to take the call.
 	ErrUnavailable = &sentinel{code: CodeUnavailable}
+	// ErrBatchStopped: the call was not run because an earlier call of
+	// its batch failed and the batch stops at the first error (not sent).
+	ErrBatchStopped = &sentinel{code: CodeBatchStopped}
 )
 
 // ErrNilContext: a call, a dial or a wait was given a nil

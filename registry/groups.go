@@ -10,7 +10,7 @@ import (
 	"github.com/objrmi/objrmi/remote"
 )
 
-//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Groups,MembersListener
+//go:generate go run github.com/objrmi/objrmi/cmd/objstub -async=false -type Groups,MembersListener
 
 // GroupsID is the well-known object id of a registry's replica groups
 // (Groups), next to the registry itself at remote.RegistryID.

@@ -6,7 +6,7 @@ import (
 	"github.com/objrmi/objrmi/remote"
 )
 
-//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Registry
+//go:generate go run github.com/objrmi/objrmi/cmd/objstub -async=false -type Registry
 
 // Registry is the remote interface of a naming registry, exported at
 // remote.RegistryID. Programs use it through Client and Lookup, which

@@ -31,6 +31,13 @@
 // objerr.ErrCallerCanceled). Every error says whether the method can have
 // run: see package objerr.
 //
+// Besides the synchronous call, every method can be called without
+// waiting: objstub's AsyncXxx gives each a form that returns a Future at
+// once, which costs no goroutine while it waits (Await, Done, Cancel,
+// AwaitAll). A method marked //objrmi:oneway returns once its call is
+// written. A Batch sends many async calls to one runtime in one frame,
+// run there in order and answered in one frame (NewBatch, InBatch).
+//
 // A method streams its results when its one result besides error is an
 // iter.Seq2[T, error]: the client's call returns once the method has
 // returned its iterator, and gets a single-use iterator over the items,

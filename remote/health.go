@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-//go:generate go run github.com/objrmi/objrmi/cmd/objstub -type Health
+//go:generate go run github.com/objrmi/objrmi/cmd/objstub -async=false -type Health
 
 // HealthID is the well-known id of a runtime's health object (a Health),
 // which every runtime exports unless Options.DisableIntrospection says not

@@ -71,6 +71,13 @@ type Options struct {
 	// MaxInflight bounds the calls served at once per connection; more
 	// are refused with objerr.ErrOverloaded. Default 1024.
 	MaxInflight int
+	// MaxOutstanding bounds this runtime's async calls (futures) and
+	// batches awaiting their replies on one connection. Past it, starting
+	// another waits until one ends, as long as the call's context allows;
+	// if the context ends first, the call fails as not sent. Synchronous
+	// calls are bounded by their goroutines and are not counted. Default
+	// 1024, the default MaxInflight of a server.
+	MaxOutstanding int
 	// MaxConns bounds this runtime's connections, open and opening. An
 	// accepted connection beyond it is refused at once: the dialler gets
 	// objerr.ErrOverloaded naming the limit. Default 4096.
@@ -184,7 +191,7 @@ type Options struct {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.MaxFrameSize < 0 || o.MaxInflight < 0 || o.HeartbeatInterval < 0 ||
+	if o.MaxFrameSize < 0 || o.MaxInflight < 0 || o.MaxOutstanding < 0 || o.HeartbeatInterval < 0 ||
 		o.MaxDepth < 0 || o.MaxCollectionLen < 0 || o.MaxConns < 0 || o.MaxConnsPerHost < 0 || o.IdleTimeout < 0 ||
 		o.HeartbeatTimeout < 0 || o.HandshakeTimeout < 0 || o.DialTimeout < 0 ||
 		o.Lease < 0 || o.LeaseCheckInterval < 0 || o.OrphanGrace < 0 || o.HolderGrace < 0 || o.TransitTimeout < 0 ||
@@ -252,6 +259,7 @@ func (o Options) transport() transport.Config {
 		HeartbeatInterval: o.HeartbeatInterval,
 		HeartbeatTimeout:  o.HeartbeatTimeout,
 		MaxInflight:       o.MaxInflight,
+		MaxOutstanding:    o.MaxOutstanding,
 		IdleTimeout:       o.IdleTimeout,
 		Limits:            wire.Limits{MaxDepth: o.MaxDepth, MaxCollectionLen: o.MaxCollectionLen},
 		Logger:            o.Logger,

@@ -23,16 +23,24 @@ func intercepted(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, method
 }
 
 // callMeta puts the metadata ctx carries into h, checked against the
-// limits, and returns the context's CallMeta (nil without one) so that
-// the reply's metadata can be stored.
-func callMeta(ctx context.Context, h *wire.CallHeader) (*link.CallMeta, error) {
+// limits.
+func callMeta(ctx context.Context, h *wire.CallHeader) error {
 	cm := link.CallMetaOf(ctx)
 	if cm == nil {
-		return nil, nil
+		return nil
 	}
 	if err := wire.CheckMeta(cm.Out); err != nil {
-		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeLimit, Reason: "call metadata: " + err.Error()}
+		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeLimit, Reason: "call metadata: " + err.Error()}
 	}
 	h.Meta = cm.Out
-	return cm, nil
+	return nil
+}
+
+// replyMeta is where the reply's metadata goes for a call made with ctx,
+// or nil if the caller asked for none.
+func replyMeta(ctx context.Context) *[]string {
+	if cm := link.CallMetaOf(ctx); cm != nil {
+		return cm.Reply
+	}
+	return nil
 }

@@ -31,6 +31,10 @@ type Stub struct {
 	res   link.Resilience
 	retry *retry.Policy
 	group link.Group
+	// batch, if set, takes the stub's async calls (see InBatch); base is
+	// the stub it was bound from, kept alive (and counted) with it.
+	batch *Batch
+	base  *Stub
 }
 
 // hold is a stub's count on its reference. It must not point back at the
@@ -99,6 +103,9 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 		return s.invokeStream(ctx, m, args, results)
 	}
 	err := s.released()
+	if err == nil && s.batch != nil {
+		err = errBatched
+	}
 	if err == nil {
 		var flags wire.CallFlags
 		if m.Marks.Has(iface.OneWay) {
@@ -190,32 +197,55 @@ func annotate(err error, m *iface.Method) error {
 // call is one round trip: encode, send, wait, decode.
 func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, name string, flags wire.CallFlags,
 	encode func(*wire.Encoder) error, decode func(*wire.Decoder) error) error {
+	c, b, err := prepare(ctx, rt, ref, hash, name, flags, encode)
+	if err != nil {
+		return err
+	}
+	var f *wire.Frame
+	if flags&wire.FlagNoReply != 0 {
+		err = c.Send(ctx, b)
+	} else {
+		f, err = c.Call(ctx, b)
+	}
+	if idleRace(err) {
+		return call(ctx, rt, ref, hash, name, flags, encode, decode)
+	}
+	if err != nil || f == nil {
+		return err
+	}
+	defer f.Release()
+	return decodeReply(f.Body(), rt.Codes(), replyMeta(ctx), decode)
+}
+
+// prepare finds the connection to ref's owner and encodes the call
+// frame for it, ready to send.
+func prepare(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, name string, flags wire.CallFlags,
+	encode func(*wire.Encoder) error) (*transport.Conn, *wire.Buffer, error) {
 	if ctx == nil {
-		return errNilContext
+		return nil, nil, errNilContext
 	}
 	if err := ctx.Err(); err != nil {
-		return transport.ContextError(objerr.KindNotSent, ctx)
+		return nil, nil, transport.ContextError(objerr.KindNotSent, ctx)
 	}
 	c, err := rt.Conn(ctx, ref)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	// The remaining time is taken after dialing, so the server's deadline
 	// is never later than the caller's.
 	h := wire.CallHeader{Object: ref.Object, Method: hash, Name: name, Flags: flags}
 	if flags&wire.FlagSeq != 0 { // exactly-once: the call's identity (retry.go)
 		if h.Seq, h.Acked, err = retry.Stamp(ctx, c.Peer().Runtime); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	cm, err := callMeta(ctx, &h) // metadata: stub/intercept.go
-	if err != nil {
-		return err
+	if err := callMeta(ctx, &h); err != nil { // metadata: stub/intercept.go
+		return nil, nil, err
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		h.Timeout = int64(time.Until(dl))
 		if h.Timeout <= 0 {
-			return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeDeadlineExceeded, Err: context.DeadlineExceeded}
+			return nil, nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeDeadlineExceeded, Err: context.DeadlineExceeded}
 		}
 	}
 	b := wire.GetBuffer(wire.KindCall)
@@ -227,34 +257,32 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 	e.Release()
 	if err != nil {
 		b.Release()
-		return &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding, Reason: "arguments", Err: err}
+		return nil, nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding, Reason: "arguments", Err: err}
 	}
-	var f *wire.Frame
-	if flags&wire.FlagNoReply != 0 {
-		err = c.Send(ctx, b)
-	} else {
-		f, err = c.Call(ctx, b)
-	}
-	if err != nil && errors.Is(err, transport.ErrIdle) && errors.Is(err, objerr.ErrNotSent) {
-		// This runtime closed the connection as idle just as the call
-		// was queued: it never left, so it goes once more, on a new one.
-		return call(ctx, rt, ref, hash, name, flags, encode, decode)
-	}
-	if err != nil || f == nil {
-		return err
-	}
-	defer f.Release()
-	d := wire.NewDecoder(f.Body())
+	return c, b, nil
+}
+
+// idleRace reports a call that this runtime's closing of an idle
+// connection kept from leaving, just as it was queued: it never left, so
+// it goes once more, on a new connection.
+func idleRace(err error) bool {
+	return err != nil && errors.Is(err, transport.ErrIdle) && errors.Is(err, objerr.ErrNotSent)
+}
+
+// decodeReply decodes a reply's body (after the kind byte): the results,
+// through decode, or the error it carries.
+func decodeReply(body []byte, codes *objerr.Codes, meta *[]string, decode func(*wire.Decoder) error) error {
+	d := wire.NewDecoder(body)
 	defer d.Release()
 	var rh wire.ReturnHeader
 	if err := wire.ReadReturn(d, &rh); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header", Err: err}
 	}
-	if cm != nil && cm.Reply != nil {
-		*cm.Reply = rh.Meta
+	if meta != nil {
+		*meta = rh.Meta
 	}
 	if rh.Code != 0 {
-		return remoteError(d, rh.Code, rt.Codes())
+		return remoteError(d, rh.Code, codes)
 	}
 	if err := decode(d); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeEncoding,
@@ -267,20 +295,26 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 // never mutated (see annotate).
 var errNilContext = &objerr.Error{Kind: objerr.KindNotSent, Err: objerr.ErrNilContext}
 
-// remoteError rebuilds the server's error. Refusals (the method never
-// ran) are "not sent"; errors and panics of the method are "remote".
+// remoteError rebuilds the server's error from a failed reply's body.
 func remoteError(d *wire.Decoder, code objerr.Code, codes *objerr.Codes) error {
 	var eb wire.ErrorBody
 	if err := wire.ReadError(d, &eb); err != nil {
 		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "error body: " + err.Error(), Err: err}
 	}
+	return remoteErrorOf(code, &eb, codes)
+}
+
+// remoteErrorOf is the error the server sent. Refusals (the method never
+// ran) are "not sent"; errors and panics of the method are "remote".
+func remoteErrorOf(code objerr.Code, eb *wire.ErrorBody, codes *objerr.Codes) error {
 	kind := objerr.KindRemote
 	switch code {
 	case objerr.CodeRecordGone: // this attempt did not run; an earlier one may have
 		kind = objerr.KindOutcomeUnknown
 	case objerr.CodeNoSuchObject, objerr.CodeNoSuchMethod, objerr.CodeBadArguments,
 		objerr.CodeAccessDenied, objerr.CodeOverloaded, objerr.CodeLimit, objerr.CodeUnsupported,
-		objerr.CodeClosed: // from a peer: it was closing, and did not run the call
+		objerr.CodeClosed, // from a peer: it was closing, and did not run the call
+		objerr.CodeBatchStopped:
 		kind = objerr.KindNotSent
 	}
 	cause := codes.Sentinel(eb.AppCode)

@@ -28,3 +28,46 @@ func (s benchStub) Echo(ctx context.Context, p []byte) ([]byte, error) {
 	err := s.Invoke(ctx, 1, []any{p}, []any{&r0})
 	return r0, err
 }
+
+// BenchAsync is the async form of Bench: each method starts its call
+// and returns the future of its results. See AsyncBench.
+type BenchAsync interface {
+	Add(ctx context.Context, a int64, b int64) *stub.Future[int64]
+	Echo(ctx context.Context, p []byte) *stub.Future[[]byte]
+}
+
+// AsyncBench returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncBench(v Bench) BenchAsync {
+	if s, ok := v.(benchStub); ok {
+		return benchAsyncStub{s.Stub}
+	}
+	return benchAsyncLocal{v}
+}
+
+// benchAsyncStub is the async form of benchStub.
+type benchAsyncStub struct{ *stub.Stub }
+
+var _ BenchAsync = benchAsyncStub{}
+
+func (s benchAsyncStub) Add(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 0, []any{a, b}, nil)
+}
+
+func (s benchAsyncStub) Echo(ctx context.Context, p []byte) *stub.Future[[]byte] {
+	return stub.InvokeAsync[[]byte](ctx, s.Stub, 1, []any{p}, nil)
+}
+
+// benchAsyncLocal is the async form of a local Bench.
+type benchAsyncLocal struct{ x Bench }
+
+var _ BenchAsync = benchAsyncLocal{}
+
+func (s benchAsyncLocal) Add(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Add(ctx, a, b) })
+}
+
+func (s benchAsyncLocal) Echo(ctx context.Context, p []byte) *stub.Future[[]byte] {
+	return stub.Go(ctx, func(ctx context.Context) ([]byte, error) { return s.x.Echo(ctx, p) })
+}

@@ -14,12 +14,18 @@ import (
 const stubPath = "github.com/objrmi/objrmi/stub"
 
 // generate returns the shells of the named interfaces of the package in
-// dir as one gofmt'ed Go file.
+// dir, and their async companions, as one gofmt'ed Go file.
 func generate(dir string, types []string) ([]byte, error) {
+	return generateAsync(dir, types, true)
+}
+
+// generateAsync is generate, with or without the async companions.
+func generateAsync(dir string, types []string, async bool) ([]byte, error) {
 	p, err := load(dir)
 	if err != nil {
 		return nil, err
 	}
+	p.noAsync = !async
 	return p.generate(types)
 }
 
@@ -40,6 +46,7 @@ func (p *pkg) generate(types []string) ([]byte, error) {
 	// messages; the rules of a remote interface are checked on types,
 	// by the code Export runs, so that a shell is generated only for an
 	// interface that Export and stub.Register accept.
+	p.generated = generatedNames(ifaces, !p.noAsync)
 	tpkg, err := p.checked()
 	if err != nil {
 		return nil, err
@@ -72,6 +79,11 @@ func (p *pkg) generate(types []string) ([]byte, error) {
 				return nil, fmt.Errorf("%s.Stub: a method named Stub clashes with the *stub.Stub the shell embeds; rename it", it.name)
 			}
 		}
+		if !p.noAsync {
+			if err := p.checkAsyncNames(it, imports, shells); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	g.header(imports)
@@ -86,6 +98,9 @@ func (p *pkg) generate(types []string) ([]byte, error) {
 	g.printf("}\n")
 	for _, it := range ifaces {
 		g.shell(it)
+		if !p.noAsync {
+			g.async(it)
+		}
 	}
 	src, err := format.Source(g.buf.Bytes())
 	if err != nil {

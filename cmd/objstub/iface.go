@@ -28,6 +28,8 @@ type method struct {
 	names   []string    // their source names; "" when unnamed
 	results []ast.Expr  // result types without the final error
 	marks   rules.Marks // from //objrmi: directives above the method
+
+	resultNames []string // the results' source names; "" when unnamed
 }
 
 // readIface reads the declaration of the interface called name and
@@ -119,8 +121,13 @@ func readMethod(id *ast.Ident, ft *ast.FuncType) *method {
 	}
 	if ft.Results != nil {
 		for _, f := range ft.Results.List {
-			for range max(len(f.Names), 1) {
+			for i := range max(len(f.Names), 1) {
 				m.results = append(m.results, f.Type)
+				name := ""
+				if i < len(f.Names) {
+					name = f.Names[i].Name
+				}
+				m.resultNames = append(m.resultNames, name)
 			}
 		}
 	}
@@ -132,4 +139,5 @@ func readMethod(id *ast.Ident, ft *ast.FuncType) *method {
 func (m *method) split() {
 	m.ctx, m.params, m.names = m.params[0], m.params[1:], m.names[1:]
 	m.results = m.results[:len(m.results)-1]
+	m.resultNames = m.resultNames[:len(m.resultNames)-1]
 }

@@ -21,6 +21,11 @@ type pkg struct {
 	// decls are the package-level identifiers, which the generated names
 	// must not collide with.
 	decls map[string]bool
+	// noAsync leaves out the async companions (-async=false).
+	noAsync bool
+	// generated are the names the output declares, which the package's
+	// own files may use (AsyncXxx): the type check does without them.
+	generated map[string]bool
 
 	typed    *types.Package // once checked
 	typedErr error

@@ -15,6 +15,14 @@
 //	-type T1,T2  the interfaces to generate shells for (required)
 //	-output FILE the file to write (default <lowercase T1>_objstub.go in -dir)
 //	-dir DIR     the package directory to read (default ".")
+//	-async=false leave out the async companions
+//
+// Next to each interface Xxx's shell, objstub writes its async companion:
+// an interface XxxAsync with the same methods, each returning a
+// *stub.Future (remote.Future) of its results instead of waiting for
+// them, and AsyncXxx(Xxx) XxxAsync, which gives the async form of a
+// stub (or, through a goroutine per call, of a local object). A method
+// with several results gets a struct of them, XxxMethodResult.
 //
 // objstub type-checks the package (its dependencies come from go list
 // -export, so the go command must be on PATH, as it is under go generate)
@@ -70,6 +78,7 @@ func runErr(args []string, stdout io.Writer) error {
 	typeFlag := fs.String("type", "", "comma-separated `names` of the interfaces (required)")
 	output := fs.String("output", "", "output `file` (default <lowercase first type>_objstub.go in -dir)")
 	dir := fs.String("dir", ".", "package `directory` to read")
+	async := fs.Bool("async", true, "also generate each interface's async companion (XxxAsync, AsyncXxx)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -86,7 +95,7 @@ func runErr(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, err := generate(*dir, types)
+	src, err := generateAsync(*dir, types, *async)
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,11 @@ func (p *pkg) typeCheck() (*types.Package, error) {
 	})
 	var first error
 	conf := types.Config{Importer: imp, FakeImportC: true, Error: func(err error) {
+		// The package may use what the output declares (AsyncXxx): the
+		// output is not there yet, or is stale.
+		if te, ok := err.(types.Error); ok && p.generated[strings.TrimPrefix(te.Msg, "undefined: ")] {
+			return
+		}
 		if first == nil {
 			first = err
 		}

@@ -35,6 +35,58 @@ func (s calculatorStub) Watch(ctx context.Context, l Listener, n int) error {
 	return s.Invoke(ctx, 2, []any{l, n}, nil)
 }
 
+// CalculatorAsync is the async form of Calculator: each method starts its call
+// and returns the future of its results. See AsyncCalculator.
+type CalculatorAsync interface {
+	Add(ctx context.Context, a int64, b int64) *stub.Future[int64]
+	NewCounter(ctx context.Context, start int64) *stub.Future[Counter]
+	Watch(ctx context.Context, l Listener, n int) *stub.Future[struct{}]
+}
+
+// AsyncCalculator returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncCalculator(v Calculator) CalculatorAsync {
+	if s, ok := v.(calculatorStub); ok {
+		return calculatorAsyncStub{s.Stub}
+	}
+	return calculatorAsyncLocal{v}
+}
+
+// calculatorAsyncStub is the async form of calculatorStub.
+type calculatorAsyncStub struct{ *stub.Stub }
+
+var _ CalculatorAsync = calculatorAsyncStub{}
+
+func (s calculatorAsyncStub) Add(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 0, []any{a, b}, nil)
+}
+
+func (s calculatorAsyncStub) NewCounter(ctx context.Context, start int64) *stub.Future[Counter] {
+	return stub.InvokeAsync[Counter](ctx, s.Stub, 1, []any{start}, nil)
+}
+
+func (s calculatorAsyncStub) Watch(ctx context.Context, l Listener, n int) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 2, []any{l, n}, nil)
+}
+
+// calculatorAsyncLocal is the async form of a local Calculator.
+type calculatorAsyncLocal struct{ x Calculator }
+
+var _ CalculatorAsync = calculatorAsyncLocal{}
+
+func (s calculatorAsyncLocal) Add(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Add(ctx, a, b) })
+}
+
+func (s calculatorAsyncLocal) NewCounter(ctx context.Context, start int64) *stub.Future[Counter] {
+	return stub.Go(ctx, func(ctx context.Context) (Counter, error) { return s.x.NewCounter(ctx, start) })
+}
+
+func (s calculatorAsyncLocal) Watch(ctx context.Context, l Listener, n int) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Watch(ctx, l, n) })
+}
+
 // counterStub is the client shell of Counter: each method forwards to stub.Stub.Invoke.
 type counterStub struct{ *stub.Stub }
 
@@ -46,6 +98,40 @@ func (s counterStub) Incr(ctx context.Context, by int64) (int64, error) {
 	return r0, err
 }
 
+// CounterAsync is the async form of Counter: each method starts its call
+// and returns the future of its results. See AsyncCounter.
+type CounterAsync interface {
+	Incr(ctx context.Context, by int64) *stub.Future[int64]
+}
+
+// AsyncCounter returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncCounter(v Counter) CounterAsync {
+	if s, ok := v.(counterStub); ok {
+		return counterAsyncStub{s.Stub}
+	}
+	return counterAsyncLocal{v}
+}
+
+// counterAsyncStub is the async form of counterStub.
+type counterAsyncStub struct{ *stub.Stub }
+
+var _ CounterAsync = counterAsyncStub{}
+
+func (s counterAsyncStub) Incr(ctx context.Context, by int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 0, []any{by}, nil)
+}
+
+// counterAsyncLocal is the async form of a local Counter.
+type counterAsyncLocal struct{ x Counter }
+
+var _ CounterAsync = counterAsyncLocal{}
+
+func (s counterAsyncLocal) Incr(ctx context.Context, by int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Incr(ctx, by) })
+}
+
 // listenerStub is the client shell of Listener: each method forwards to stub.Stub.Invoke.
 type listenerStub struct{ *stub.Stub }
 
@@ -53,4 +139,38 @@ var _ Listener = listenerStub{}
 
 func (s listenerStub) Notify(ctx context.Context, msg string) error {
 	return s.Invoke(ctx, 0, []any{msg}, nil)
+}
+
+// ListenerAsync is the async form of Listener: each method starts its call
+// and returns the future of its results. See AsyncListener.
+type ListenerAsync interface {
+	Notify(ctx context.Context, msg string) *stub.Future[struct{}]
+}
+
+// AsyncListener returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncListener(v Listener) ListenerAsync {
+	if s, ok := v.(listenerStub); ok {
+		return listenerAsyncStub{s.Stub}
+	}
+	return listenerAsyncLocal{v}
+}
+
+// listenerAsyncStub is the async form of listenerStub.
+type listenerAsyncStub struct{ *stub.Stub }
+
+var _ ListenerAsync = listenerAsyncStub{}
+
+func (s listenerAsyncStub) Notify(ctx context.Context, msg string) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 0, []any{msg}, nil)
+}
+
+// listenerAsyncLocal is the async form of a local Listener.
+type listenerAsyncLocal struct{ x Listener }
+
+var _ ListenerAsync = listenerAsyncLocal{}
+
+func (s listenerAsyncLocal) Notify(ctx context.Context, msg string) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Notify(ctx, msg) })
 }

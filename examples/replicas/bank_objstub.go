@@ -29,3 +29,46 @@ func (s bankStub) Rate(ctx context.Context, currency string) (Quote, error) {
 	err := s.Invoke(ctx, 1, []any{currency}, []any{&r0})
 	return r0, err
 }
+
+// BankAsync is the async form of Bank: each method starts its call
+// and returns the future of its results. See AsyncBank.
+type BankAsync interface {
+	Audit(ctx context.Context, entry string) *stub.Future[string]
+	Rate(ctx context.Context, currency string) *stub.Future[Quote]
+}
+
+// AsyncBank returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncBank(v Bank) BankAsync {
+	if s, ok := v.(bankStub); ok {
+		return bankAsyncStub{s.Stub}
+	}
+	return bankAsyncLocal{v}
+}
+
+// bankAsyncStub is the async form of bankStub.
+type bankAsyncStub struct{ *stub.Stub }
+
+var _ BankAsync = bankAsyncStub{}
+
+func (s bankAsyncStub) Audit(ctx context.Context, entry string) *stub.Future[string] {
+	return stub.InvokeAsync[string](ctx, s.Stub, 0, []any{entry}, nil)
+}
+
+func (s bankAsyncStub) Rate(ctx context.Context, currency string) *stub.Future[Quote] {
+	return stub.InvokeAsync[Quote](ctx, s.Stub, 1, []any{currency}, nil)
+}
+
+// bankAsyncLocal is the async form of a local Bank.
+type bankAsyncLocal struct{ x Bank }
+
+var _ BankAsync = bankAsyncLocal{}
+
+func (s bankAsyncLocal) Audit(ctx context.Context, entry string) *stub.Future[string] {
+	return stub.Go(ctx, func(ctx context.Context) (string, error) { return s.x.Audit(ctx, entry) })
+}
+
+func (s bankAsyncLocal) Rate(ctx context.Context, currency string) *stub.Future[Quote] {
+	return stub.Go(ctx, func(ctx context.Context) (Quote, error) { return s.x.Rate(ctx, currency) })
+}

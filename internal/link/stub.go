@@ -52,3 +52,12 @@ var (
 	// NewDynamic returns a *stub.Dynamic for ref.
 	NewDynamic func(ref wire.Ref, rt StubRuntime) any
 )
+
+// Set by package stub, for remote's batches.
+var (
+	// NewBatch returns a *stub.Batch.
+	NewBatch func(stopOnError bool) any
+	// InBatch returns the shell v (a stub) bound to batch b, a
+	// *stub.Batch: its async calls join b.
+	InBatch func(v any, b any) (any, error)
+)

@@ -41,3 +41,64 @@ func (s accountStub) Withdraw(ctx context.Context, n int64) (int64, error) {
 	err := s.Invoke(ctx, 3, []any{n}, []any{&r0})
 	return r0, err
 }
+
+// AccountAsync is the async form of Account: each method starts its call
+// and returns the future of its results. See AsyncAccount.
+type AccountAsync interface {
+	Balance(ctx context.Context) *stub.Future[int64]
+	Name(ctx context.Context) *stub.Future[string]
+	SetLimit(ctx context.Context, n int64) *stub.Future[struct{}]
+	Withdraw(ctx context.Context, n int64) *stub.Future[int64]
+}
+
+// AsyncAccount returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncAccount(v Account) AccountAsync {
+	if s, ok := v.(accountStub); ok {
+		return accountAsyncStub{s.Stub}
+	}
+	return accountAsyncLocal{v}
+}
+
+// accountAsyncStub is the async form of accountStub.
+type accountAsyncStub struct{ *stub.Stub }
+
+var _ AccountAsync = accountAsyncStub{}
+
+func (s accountAsyncStub) Balance(ctx context.Context) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 0, nil, nil)
+}
+
+func (s accountAsyncStub) Name(ctx context.Context) *stub.Future[string] {
+	return stub.InvokeAsync[string](ctx, s.Stub, 1, nil, nil)
+}
+
+func (s accountAsyncStub) SetLimit(ctx context.Context, n int64) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 2, []any{n}, nil)
+}
+
+func (s accountAsyncStub) Withdraw(ctx context.Context, n int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 3, []any{n}, nil)
+}
+
+// accountAsyncLocal is the async form of a local Account.
+type accountAsyncLocal struct{ x Account }
+
+var _ AccountAsync = accountAsyncLocal{}
+
+func (s accountAsyncLocal) Balance(ctx context.Context) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Balance(ctx) })
+}
+
+func (s accountAsyncLocal) Name(ctx context.Context) *stub.Future[string] {
+	return stub.Go(ctx, func(ctx context.Context) (string, error) { return s.x.Name(ctx) })
+}
+
+func (s accountAsyncLocal) SetLimit(ctx context.Context, n int64) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.SetLimit(ctx, n) })
+}
+
+func (s accountAsyncLocal) Withdraw(ctx context.Context, n int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Withdraw(ctx, n) })
+}

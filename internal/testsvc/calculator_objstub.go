@@ -96,6 +96,157 @@ func (s calculatorStub) Wait(ctx context.Context, d time.Duration) (Seen, error)
 	return r0, err
 }
 
+// CalculatorAsync is the async form of Calculator: each method starts its call
+// and returns the future of its results. See AsyncCalculator.
+type CalculatorAsync interface {
+	Add(ctx context.Context, a int64, b int64) *stub.Future[int64]
+	Div(ctx context.Context, a int64, b int64) *stub.Future[int64]
+	Drop(ctx context.Context, name string) *stub.Future[struct{}]
+	Echo(ctx context.Context, p []byte) *stub.Future[[]byte]
+	Fetch(ctx context.Context, name string) *stub.Future[Counter]
+	Holder(ctx context.Context, h Holder) *stub.Future[int64]
+	IsMine(ctx context.Context, c Counter) *stub.Future[bool]
+	Keep(ctx context.Context, name string, k Counter) *stub.Future[struct{}]
+	NewCounter(ctx context.Context, start int64) *stub.Future[Counter]
+	Panic(ctx context.Context, msg string) *stub.Future[struct{}]
+	Relay(ctx context.Context, target Calculator, d time.Duration) *stub.Future[Seen]
+	Subscribe(ctx context.Context, l Listener, n int) *stub.Future[struct{}]
+	Use(ctx context.Context, name string, by int64) *stub.Future[int64]
+	Wait(ctx context.Context, d time.Duration) *stub.Future[Seen]
+}
+
+// AsyncCalculator returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncCalculator(v Calculator) CalculatorAsync {
+	if s, ok := v.(calculatorStub); ok {
+		return calculatorAsyncStub{s.Stub}
+	}
+	return calculatorAsyncLocal{v}
+}
+
+// calculatorAsyncStub is the async form of calculatorStub.
+type calculatorAsyncStub struct{ *stub.Stub }
+
+var _ CalculatorAsync = calculatorAsyncStub{}
+
+func (s calculatorAsyncStub) Add(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 0, []any{a, b}, nil)
+}
+
+func (s calculatorAsyncStub) Div(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 1, []any{a, b}, nil)
+}
+
+func (s calculatorAsyncStub) Drop(ctx context.Context, name string) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 2, []any{name}, nil)
+}
+
+func (s calculatorAsyncStub) Echo(ctx context.Context, p []byte) *stub.Future[[]byte] {
+	return stub.InvokeAsync[[]byte](ctx, s.Stub, 3, []any{p}, nil)
+}
+
+func (s calculatorAsyncStub) Fetch(ctx context.Context, name string) *stub.Future[Counter] {
+	return stub.InvokeAsync[Counter](ctx, s.Stub, 4, []any{name}, nil)
+}
+
+func (s calculatorAsyncStub) Holder(ctx context.Context, h Holder) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 5, []any{h}, nil)
+}
+
+func (s calculatorAsyncStub) IsMine(ctx context.Context, c Counter) *stub.Future[bool] {
+	return stub.InvokeAsync[bool](ctx, s.Stub, 6, []any{c}, nil)
+}
+
+func (s calculatorAsyncStub) Keep(ctx context.Context, name string, k Counter) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 7, []any{name, k}, nil)
+}
+
+func (s calculatorAsyncStub) NewCounter(ctx context.Context, start int64) *stub.Future[Counter] {
+	return stub.InvokeAsync[Counter](ctx, s.Stub, 8, []any{start}, nil)
+}
+
+func (s calculatorAsyncStub) Panic(ctx context.Context, msg string) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 9, []any{msg}, nil)
+}
+
+func (s calculatorAsyncStub) Relay(ctx context.Context, target Calculator, d time.Duration) *stub.Future[Seen] {
+	return stub.InvokeAsync[Seen](ctx, s.Stub, 10, []any{target, d}, nil)
+}
+
+func (s calculatorAsyncStub) Subscribe(ctx context.Context, l Listener, n int) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 11, []any{l, n}, nil)
+}
+
+func (s calculatorAsyncStub) Use(ctx context.Context, name string, by int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 12, []any{name, by}, nil)
+}
+
+func (s calculatorAsyncStub) Wait(ctx context.Context, d time.Duration) *stub.Future[Seen] {
+	return stub.InvokeAsync[Seen](ctx, s.Stub, 13, []any{d}, nil)
+}
+
+// calculatorAsyncLocal is the async form of a local Calculator.
+type calculatorAsyncLocal struct{ x Calculator }
+
+var _ CalculatorAsync = calculatorAsyncLocal{}
+
+func (s calculatorAsyncLocal) Add(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Add(ctx, a, b) })
+}
+
+func (s calculatorAsyncLocal) Div(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Div(ctx, a, b) })
+}
+
+func (s calculatorAsyncLocal) Drop(ctx context.Context, name string) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Drop(ctx, name) })
+}
+
+func (s calculatorAsyncLocal) Echo(ctx context.Context, p []byte) *stub.Future[[]byte] {
+	return stub.Go(ctx, func(ctx context.Context) ([]byte, error) { return s.x.Echo(ctx, p) })
+}
+
+func (s calculatorAsyncLocal) Fetch(ctx context.Context, name string) *stub.Future[Counter] {
+	return stub.Go(ctx, func(ctx context.Context) (Counter, error) { return s.x.Fetch(ctx, name) })
+}
+
+func (s calculatorAsyncLocal) Holder(ctx context.Context, h Holder) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Holder(ctx, h) })
+}
+
+func (s calculatorAsyncLocal) IsMine(ctx context.Context, c Counter) *stub.Future[bool] {
+	return stub.Go(ctx, func(ctx context.Context) (bool, error) { return s.x.IsMine(ctx, c) })
+}
+
+func (s calculatorAsyncLocal) Keep(ctx context.Context, name string, k Counter) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Keep(ctx, name, k) })
+}
+
+func (s calculatorAsyncLocal) NewCounter(ctx context.Context, start int64) *stub.Future[Counter] {
+	return stub.Go(ctx, func(ctx context.Context) (Counter, error) { return s.x.NewCounter(ctx, start) })
+}
+
+func (s calculatorAsyncLocal) Panic(ctx context.Context, msg string) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Panic(ctx, msg) })
+}
+
+func (s calculatorAsyncLocal) Relay(ctx context.Context, target Calculator, d time.Duration) *stub.Future[Seen] {
+	return stub.Go(ctx, func(ctx context.Context) (Seen, error) { return s.x.Relay(ctx, target, d) })
+}
+
+func (s calculatorAsyncLocal) Subscribe(ctx context.Context, l Listener, n int) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Subscribe(ctx, l, n) })
+}
+
+func (s calculatorAsyncLocal) Use(ctx context.Context, name string, by int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Use(ctx, name, by) })
+}
+
+func (s calculatorAsyncLocal) Wait(ctx context.Context, d time.Duration) *stub.Future[Seen] {
+	return stub.Go(ctx, func(ctx context.Context) (Seen, error) { return s.x.Wait(ctx, d) })
+}
+
 // counterStub is the client shell of Counter: each method forwards to stub.Stub.Invoke.
 type counterStub struct{ *stub.Stub }
 
@@ -113,6 +264,49 @@ func (s counterStub) Incr(ctx context.Context, by int64) (int64, error) {
 	return r0, err
 }
 
+// CounterAsync is the async form of Counter: each method starts its call
+// and returns the future of its results. See AsyncCounter.
+type CounterAsync interface {
+	Get(ctx context.Context) *stub.Future[int64]
+	Incr(ctx context.Context, by int64) *stub.Future[int64]
+}
+
+// AsyncCounter returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncCounter(v Counter) CounterAsync {
+	if s, ok := v.(counterStub); ok {
+		return counterAsyncStub{s.Stub}
+	}
+	return counterAsyncLocal{v}
+}
+
+// counterAsyncStub is the async form of counterStub.
+type counterAsyncStub struct{ *stub.Stub }
+
+var _ CounterAsync = counterAsyncStub{}
+
+func (s counterAsyncStub) Get(ctx context.Context) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 0, nil, nil)
+}
+
+func (s counterAsyncStub) Incr(ctx context.Context, by int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 1, []any{by}, nil)
+}
+
+// counterAsyncLocal is the async form of a local Counter.
+type counterAsyncLocal struct{ x Counter }
+
+var _ CounterAsync = counterAsyncLocal{}
+
+func (s counterAsyncLocal) Get(ctx context.Context) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Get(ctx) })
+}
+
+func (s counterAsyncLocal) Incr(ctx context.Context, by int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Incr(ctx, by) })
+}
+
 // listenerStub is the client shell of Listener: each method forwards to stub.Stub.Invoke.
 type listenerStub struct{ *stub.Stub }
 
@@ -120,4 +314,38 @@ var _ Listener = listenerStub{}
 
 func (s listenerStub) OnEvent(ctx context.Context, n int, msg string) error {
 	return s.Invoke(ctx, 0, []any{n, msg}, nil)
+}
+
+// ListenerAsync is the async form of Listener: each method starts its call
+// and returns the future of its results. See AsyncListener.
+type ListenerAsync interface {
+	OnEvent(ctx context.Context, n int, msg string) *stub.Future[struct{}]
+}
+
+// AsyncListener returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncListener(v Listener) ListenerAsync {
+	if s, ok := v.(listenerStub); ok {
+		return listenerAsyncStub{s.Stub}
+	}
+	return listenerAsyncLocal{v}
+}
+
+// listenerAsyncStub is the async form of listenerStub.
+type listenerAsyncStub struct{ *stub.Stub }
+
+var _ ListenerAsync = listenerAsyncStub{}
+
+func (s listenerAsyncStub) OnEvent(ctx context.Context, n int, msg string) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 0, []any{n, msg}, nil)
+}
+
+// listenerAsyncLocal is the async form of a local Listener.
+type listenerAsyncLocal struct{ x Listener }
+
+var _ ListenerAsync = listenerAsyncLocal{}
+
+func (s listenerAsyncLocal) OnEvent(ctx context.Context, n int, msg string) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.OnEvent(ctx, n, msg) })
 }

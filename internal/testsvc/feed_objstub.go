@@ -47,3 +47,73 @@ func (s feedStub) Sent(ctx context.Context) (FeedStats, error) {
 	err := s.Invoke(ctx, 4, nil, []any{&r0})
 	return r0, err
 }
+
+// FeedAsync is the async form of Feed: each method starts its call
+// and returns the future of its results. See AsyncFeed.
+type FeedAsync interface {
+	Counters(ctx context.Context, n int) *stub.Future[iter.Seq2[Counter, error]]
+	Fail(ctx context.Context, n int, how string) *stub.Future[iter.Seq2[Item, error]]
+	Idle(ctx context.Context, n int) *stub.Future[iter.Seq2[Item, error]]
+	Numbers(ctx context.Context, n int64, pad int) *stub.Future[iter.Seq2[Item, error]]
+	Sent(ctx context.Context) *stub.Future[FeedStats]
+}
+
+// AsyncFeed returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncFeed(v Feed) FeedAsync {
+	if s, ok := v.(feedStub); ok {
+		return feedAsyncStub{s.Stub}
+	}
+	return feedAsyncLocal{v}
+}
+
+// feedAsyncStub is the async form of feedStub.
+type feedAsyncStub struct{ *stub.Stub }
+
+var _ FeedAsync = feedAsyncStub{}
+
+func (s feedAsyncStub) Counters(ctx context.Context, n int) *stub.Future[iter.Seq2[Counter, error]] {
+	return stub.InvokeAsync[iter.Seq2[Counter, error]](ctx, s.Stub, 0, []any{n}, nil)
+}
+
+func (s feedAsyncStub) Fail(ctx context.Context, n int, how string) *stub.Future[iter.Seq2[Item, error]] {
+	return stub.InvokeAsync[iter.Seq2[Item, error]](ctx, s.Stub, 1, []any{n, how}, nil)
+}
+
+func (s feedAsyncStub) Idle(ctx context.Context, n int) *stub.Future[iter.Seq2[Item, error]] {
+	return stub.InvokeAsync[iter.Seq2[Item, error]](ctx, s.Stub, 2, []any{n}, nil)
+}
+
+func (s feedAsyncStub) Numbers(ctx context.Context, n int64, pad int) *stub.Future[iter.Seq2[Item, error]] {
+	return stub.InvokeAsync[iter.Seq2[Item, error]](ctx, s.Stub, 3, []any{n, pad}, nil)
+}
+
+func (s feedAsyncStub) Sent(ctx context.Context) *stub.Future[FeedStats] {
+	return stub.InvokeAsync[FeedStats](ctx, s.Stub, 4, nil, nil)
+}
+
+// feedAsyncLocal is the async form of a local Feed.
+type feedAsyncLocal struct{ x Feed }
+
+var _ FeedAsync = feedAsyncLocal{}
+
+func (s feedAsyncLocal) Counters(ctx context.Context, n int) *stub.Future[iter.Seq2[Counter, error]] {
+	return stub.Go(ctx, func(ctx context.Context) (iter.Seq2[Counter, error], error) { return s.x.Counters(ctx, n) })
+}
+
+func (s feedAsyncLocal) Fail(ctx context.Context, n int, how string) *stub.Future[iter.Seq2[Item, error]] {
+	return stub.Go(ctx, func(ctx context.Context) (iter.Seq2[Item, error], error) { return s.x.Fail(ctx, n, how) })
+}
+
+func (s feedAsyncLocal) Idle(ctx context.Context, n int) *stub.Future[iter.Seq2[Item, error]] {
+	return stub.Go(ctx, func(ctx context.Context) (iter.Seq2[Item, error], error) { return s.x.Idle(ctx, n) })
+}
+
+func (s feedAsyncLocal) Numbers(ctx context.Context, n int64, pad int) *stub.Future[iter.Seq2[Item, error]] {
+	return stub.Go(ctx, func(ctx context.Context) (iter.Seq2[Item, error], error) { return s.x.Numbers(ctx, n, pad) })
+}
+
+func (s feedAsyncLocal) Sent(ctx context.Context) *stub.Future[FeedStats] {
+	return stub.Go(ctx, func(ctx context.Context) (FeedStats, error) { return s.x.Sent(ctx) })
+}

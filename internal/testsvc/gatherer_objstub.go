@@ -36,3 +36,73 @@ func (s gathererStub) Total(ctx context.Context, cs ...Counter) (int64, error) {
 	err := s.Invoke(ctx, 2, []any{cs}, []any{&r0})
 	return r0, err
 }
+
+// GathererAsync is the async form of Gatherer: each method starts its call
+// and returns the future of its results. See AsyncGatherer.
+type GathererAsync interface {
+	Join(ctx context.Context, sep string, parts ...string) *stub.Future[GathererJoinResult]
+	Sum(ctx context.Context, base int64, xs ...int64) *stub.Future[GathererSumResult]
+	Total(ctx context.Context, cs ...Counter) *stub.Future[int64]
+}
+
+// GathererJoinResult holds the results of Gatherer.Join.
+type GathererJoinResult struct {
+	R0 string
+	R1 bool
+}
+
+// GathererSumResult holds the results of Gatherer.Sum.
+type GathererSumResult struct {
+	R0 int64
+	R1 int
+}
+
+// AsyncGatherer returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncGatherer(v Gatherer) GathererAsync {
+	if s, ok := v.(gathererStub); ok {
+		return gathererAsyncStub{s.Stub}
+	}
+	return gathererAsyncLocal{v}
+}
+
+// gathererAsyncStub is the async form of gathererStub.
+type gathererAsyncStub struct{ *stub.Stub }
+
+var _ GathererAsync = gathererAsyncStub{}
+
+func (s gathererAsyncStub) Join(ctx context.Context, sep string, parts ...string) *stub.Future[GathererJoinResult] {
+	return stub.InvokeAsync[GathererJoinResult](ctx, s.Stub, 0, []any{sep, parts}, func(r *GathererJoinResult) []any { return []any{&r.R0, &r.R1} })
+}
+
+func (s gathererAsyncStub) Sum(ctx context.Context, base int64, xs ...int64) *stub.Future[GathererSumResult] {
+	return stub.InvokeAsync[GathererSumResult](ctx, s.Stub, 1, []any{base, xs}, func(r *GathererSumResult) []any { return []any{&r.R0, &r.R1} })
+}
+
+func (s gathererAsyncStub) Total(ctx context.Context, cs ...Counter) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 2, []any{cs}, nil)
+}
+
+// gathererAsyncLocal is the async form of a local Gatherer.
+type gathererAsyncLocal struct{ x Gatherer }
+
+var _ GathererAsync = gathererAsyncLocal{}
+
+func (s gathererAsyncLocal) Join(ctx context.Context, sep string, parts ...string) *stub.Future[GathererJoinResult] {
+	return stub.Go(ctx, func(ctx context.Context) (r GathererJoinResult, err error) {
+		r.R0, r.R1, err = s.x.Join(ctx, sep, parts...)
+		return r, err
+	})
+}
+
+func (s gathererAsyncLocal) Sum(ctx context.Context, base int64, xs ...int64) *stub.Future[GathererSumResult] {
+	return stub.Go(ctx, func(ctx context.Context) (r GathererSumResult, err error) {
+		r.R0, r.R1, err = s.x.Sum(ctx, base, xs...)
+		return r, err
+	})
+}
+
+func (s gathererAsyncLocal) Total(ctx context.Context, cs ...Counter) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Total(ctx, cs...) })
+}

@@ -39,3 +39,64 @@ func (s roomStub) Withdraw(ctx context.Context, n int64) (int64, error) {
 	err := s.Invoke(ctx, 3, []any{n}, []any{&r0})
 	return r0, err
 }
+
+// RoomAsync is the async form of Room: each method starts its call
+// and returns the future of its results. See AsyncRoom.
+type RoomAsync interface {
+	Post(ctx context.Context, msg string) *stub.Future[struct{}]
+	Posts(ctx context.Context) *stub.Future[[]string]
+	SetTopic(ctx context.Context, t string) *stub.Future[struct{}]
+	Withdraw(ctx context.Context, n int64) *stub.Future[int64]
+}
+
+// AsyncRoom returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncRoom(v Room) RoomAsync {
+	if s, ok := v.(roomStub); ok {
+		return roomAsyncStub{s.Stub}
+	}
+	return roomAsyncLocal{v}
+}
+
+// roomAsyncStub is the async form of roomStub.
+type roomAsyncStub struct{ *stub.Stub }
+
+var _ RoomAsync = roomAsyncStub{}
+
+func (s roomAsyncStub) Post(ctx context.Context, msg string) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 0, []any{msg}, nil)
+}
+
+func (s roomAsyncStub) Posts(ctx context.Context) *stub.Future[[]string] {
+	return stub.InvokeAsync[[]string](ctx, s.Stub, 1, nil, nil)
+}
+
+func (s roomAsyncStub) SetTopic(ctx context.Context, t string) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 2, []any{t}, nil)
+}
+
+func (s roomAsyncStub) Withdraw(ctx context.Context, n int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 3, []any{n}, nil)
+}
+
+// roomAsyncLocal is the async form of a local Room.
+type roomAsyncLocal struct{ x Room }
+
+var _ RoomAsync = roomAsyncLocal{}
+
+func (s roomAsyncLocal) Post(ctx context.Context, msg string) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Post(ctx, msg) })
+}
+
+func (s roomAsyncLocal) Posts(ctx context.Context) *stub.Future[[]string] {
+	return stub.Go(ctx, func(ctx context.Context) ([]string, error) { return s.x.Posts(ctx) })
+}
+
+func (s roomAsyncLocal) SetTopic(ctx context.Context, t string) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.SetTopic(ctx, t) })
+}
+
+func (s roomAsyncLocal) Withdraw(ctx context.Context, n int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Withdraw(ctx, n) })
+}

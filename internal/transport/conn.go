@@ -24,6 +24,9 @@ type Config struct {
 	HeartbeatInterval time.Duration // ping after this much write silence; default 5 s
 	HeartbeatTimeout  time.Duration // peer is dead after this much read silence; default 20 s
 	MaxInflight       int           // inbound calls served at once; default 1024
+	// MaxOutstanding bounds this side's async calls and batches awaiting
+	// their replies (see StartCall); default 1024.
+	MaxOutstanding int
 	// IdleTimeout closes a connection that has carried no call, in either
 	// direction, for this long; 0 never does. Pings do not count, so a
 	// peer cannot hold a socket open by pinging alone.
@@ -45,6 +48,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxInflight <= 0 {
 		c.MaxInflight = 1024
+	}
+	if c.MaxOutstanding <= 0 {
+		c.MaxOutstanding = 1024
 	}
 	if c.Limits.MaxDepth <= 0 {
 		c.Limits.MaxDepth = wire.MaxDepth
@@ -98,6 +104,9 @@ type Conn struct {
 	// not read count against MaxInflight like calls still running.
 	slots chan struct{}
 	idle  chan func() // hands a call to a parked worker
+	// outstanding holds one token per async call or batch of this side
+	// awaiting its reply (MaxOutstanding).
+	outstanding chan struct{}
 	// alive counts the reader and the workers; the last to end reports
 	// the Conn closed.
 	alive atomic.Int32
@@ -142,6 +151,9 @@ type inboundCall struct {
 type pending struct {
 	ch     chan *wire.Frame // capacity 1: the reader never blocks on it
 	stream *StreamIn        // set for a stream: it takes the items and the reply
+	// async, if set, is the async call or batch this is: its receiver is
+	// told instead (see future.go).
+	async *Async
 }
 
 var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wire.Frame, 1)} }}
@@ -169,6 +181,7 @@ func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello,
 	if peer.MaxFrame > 0 {
 		c.peerMax = int(peer.MaxFrame)
 	}
+	c.outstanding = make(chan struct{}, cfg.MaxOutstanding)
 	c.w.init(nc)
 	c.progress = progressReader{c: c}
 	c.alive.Store(1) // the reader
@@ -228,6 +241,7 @@ func (c *Conn) failFirst(err error) (first bool) {
 		c.err = err
 		close(c.done)
 		c.nc.Close()
+		c.failAsync()
 		c.handler.Lost(c)
 	})
 	return first
@@ -496,6 +510,9 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 			p.stream.ended(f)
 			return nil
 		}
+		if p.async != nil {
+			return c.asyncReply(p, f)
+		}
 		p.ch <- f
 		return nil
 	case wire.KindCall:
@@ -504,6 +521,10 @@ func (c *Conn) dispatch(f *wire.Frame) error {
 		return c.item(f)
 	case wire.KindCredit:
 		return c.credit(f)
+	case wire.KindBatch:
+		return c.startBatch(f)
+	case wire.KindBatchReturn:
+		return c.batchReply(f)
 	case wire.KindCancel:
 		id, err := frameID(f)
 		why := wire.CancelReasonOf(f.Body())

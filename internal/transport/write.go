@@ -24,6 +24,7 @@ type writer struct {
 	bw     *bufio.Writer
 	queued atomic.Int32 // writers holding or waiting for lock
 	wrote  atomic.Bool  // a frame went out since the heartbeat last looked
+	behind atomic.Bool  // a flush is left to the heartbeat (see writeBehind)
 	dl     deadline     // guarded by lock
 }
 
@@ -192,6 +193,7 @@ type owedFrame struct {
 	id     uint64
 	cancel bool
 	why    wire.CancelReason
+	batch  bool // the refusal of a batch, not of a call
 }
 
 // owe queues f for the heartbeat to write, and wakes it. It never
@@ -243,6 +245,9 @@ func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
 // writeOwed writes the frames owed to the peer, all of them in one
 // batch, then the last frame if one is owed.
 func (c *Conn) writeOwed() {
+	if c.w.behind.Swap(false) {
+		c.flushBehind()
+	}
 	c.mu.Lock()
 	owed, last, cause := c.owed, c.last, c.lastCause
 	c.owed, c.last = nil, nil
@@ -278,9 +283,13 @@ func (f owedFrame) frame(maxInflight int) *wire.Buffer {
 		wire.PutCancel(b, f.id, f.why)
 		return b
 	}
-	return wire.ErrorReply(f.id, objerr.CodeOverloaded, &wire.ErrorBody{Message: fmt.Sprintf(
+	body := &wire.ErrorBody{Message: fmt.Sprintf(
 		"%d calls already in flight on this connection, or their replies not yet read (MaxInflight): retry later", maxInflight),
-		RetryAfter: int64(overloadRetryAfter)})
+		RetryAfter: int64(overloadRetryAfter)}
+	if f.batch {
+		return wire.BatchError(f.id, objerr.CodeOverloaded, body)
+	}
+	return wire.ErrorReply(f.id, objerr.CodeOverloaded, body)
 }
 
 // heartbeat pings the peer when nothing else was written for a while,

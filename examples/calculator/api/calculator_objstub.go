@@ -34,6 +34,58 @@ func (s calculatorStub) Div(ctx context.Context, a int64, b int64) (int64, error
 	return r0, err
 }
 
+// CalculatorAsync is the async form of Calculator: each method starts its call
+// and returns the future of its results. See AsyncCalculator.
+type CalculatorAsync interface {
+	Add(ctx context.Context, a int64, b int64) *stub.Future[int64]
+	Countdown(ctx context.Context, n int, l Listener) *stub.Future[struct{}]
+	Div(ctx context.Context, a int64, b int64) *stub.Future[int64]
+}
+
+// AsyncCalculator returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncCalculator(v Calculator) CalculatorAsync {
+	if s, ok := v.(calculatorStub); ok {
+		return calculatorAsyncStub{s.Stub}
+	}
+	return calculatorAsyncLocal{v}
+}
+
+// calculatorAsyncStub is the async form of calculatorStub.
+type calculatorAsyncStub struct{ *stub.Stub }
+
+var _ CalculatorAsync = calculatorAsyncStub{}
+
+func (s calculatorAsyncStub) Add(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 0, []any{a, b}, nil)
+}
+
+func (s calculatorAsyncStub) Countdown(ctx context.Context, n int, l Listener) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 1, []any{n, l}, nil)
+}
+
+func (s calculatorAsyncStub) Div(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 2, []any{a, b}, nil)
+}
+
+// calculatorAsyncLocal is the async form of a local Calculator.
+type calculatorAsyncLocal struct{ x Calculator }
+
+var _ CalculatorAsync = calculatorAsyncLocal{}
+
+func (s calculatorAsyncLocal) Add(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Add(ctx, a, b) })
+}
+
+func (s calculatorAsyncLocal) Countdown(ctx context.Context, n int, l Listener) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Countdown(ctx, n, l) })
+}
+
+func (s calculatorAsyncLocal) Div(ctx context.Context, a int64, b int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Div(ctx, a, b) })
+}
+
 // listenerStub is the client shell of Listener: each method forwards to stub.Stub.Invoke.
 type listenerStub struct{ *stub.Stub }
 
@@ -41,4 +93,38 @@ var _ Listener = listenerStub{}
 
 func (s listenerStub) Tick(ctx context.Context, n int) error {
 	return s.Invoke(ctx, 0, []any{n}, nil)
+}
+
+// ListenerAsync is the async form of Listener: each method starts its call
+// and returns the future of its results. See AsyncListener.
+type ListenerAsync interface {
+	Tick(ctx context.Context, n int) *stub.Future[struct{}]
+}
+
+// AsyncListener returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncListener(v Listener) ListenerAsync {
+	if s, ok := v.(listenerStub); ok {
+		return listenerAsyncStub{s.Stub}
+	}
+	return listenerAsyncLocal{v}
+}
+
+// listenerAsyncStub is the async form of listenerStub.
+type listenerAsyncStub struct{ *stub.Stub }
+
+var _ ListenerAsync = listenerAsyncStub{}
+
+func (s listenerAsyncStub) Tick(ctx context.Context, n int) *stub.Future[struct{}] {
+	return stub.InvokeAsync[struct{}](ctx, s.Stub, 0, []any{n}, nil)
+}
+
+// listenerAsyncLocal is the async form of a local Listener.
+type listenerAsyncLocal struct{ x Listener }
+
+var _ ListenerAsync = listenerAsyncLocal{}
+
+func (s listenerAsyncLocal) Tick(ctx context.Context, n int) *stub.Future[struct{}] {
+	return stub.Go(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.x.Tick(ctx, n) })
 }

@@ -22,3 +22,37 @@ func (s calculatorStub) Add(ctx context.Context, a int64, b int64, c int64) (int
 	err := s.Invoke(ctx, 0, []any{a, b, c}, []any{&r0})
 	return r0, err
 }
+
+// CalculatorAsync is the async form of Calculator: each method starts its call
+// and returns the future of its results. See AsyncCalculator.
+type CalculatorAsync interface {
+	Add(ctx context.Context, a int64, b int64, c int64) *stub.Future[int64]
+}
+
+// AsyncCalculator returns the async form of v: on a stub, each call is
+// written on the caller's goroutine and waits on none; on a local
+// object, each runs on a goroutine of its own.
+func AsyncCalculator(v Calculator) CalculatorAsync {
+	if s, ok := v.(calculatorStub); ok {
+		return calculatorAsyncStub{s.Stub}
+	}
+	return calculatorAsyncLocal{v}
+}
+
+// calculatorAsyncStub is the async form of calculatorStub.
+type calculatorAsyncStub struct{ *stub.Stub }
+
+var _ CalculatorAsync = calculatorAsyncStub{}
+
+func (s calculatorAsyncStub) Add(ctx context.Context, a int64, b int64, c int64) *stub.Future[int64] {
+	return stub.InvokeAsync[int64](ctx, s.Stub, 0, []any{a, b, c}, nil)
+}
+
+// calculatorAsyncLocal is the async form of a local Calculator.
+type calculatorAsyncLocal struct{ x Calculator }
+
+var _ CalculatorAsync = calculatorAsyncLocal{}
+
+func (s calculatorAsyncLocal) Add(ctx context.Context, a int64, b int64, c int64) *stub.Future[int64] {
+	return stub.Go(ctx, func(ctx context.Context) (int64, error) { return s.x.Add(ctx, a, b, c) })
+}

@@ -47,6 +47,10 @@ type Journal interface {
 	Tags(ctx context.Context, opts struct {
 		Limit int `msgpack:"limit"`
 	}) (map[string][]string, error)
+	// Stamp's parameters have the names the async companion's bodies use
+	// (r, stub, context), and its results names that clash once
+	// exported.
+	Stamp(ctx context.Context, r int, stub string, context bool) (q, Q int, err error)
 }
 
 // ticker is unexported: its shell is tickerStub.
