@@ -89,10 +89,13 @@ func serveChild(args []string) error {
 	fmt.Printf("ADDR %s\n", addr)
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
-		if sc.Text() == "stats" {
+		switch sc.Text() {
+		case "stats":
 			if err := json.NewEncoder(os.Stdout).Encode(memStats(liveConns)); err != nil {
 				return err
 			}
+		case "holders": // the scale run's
+			fmt.Printf("HOLDERS %d\n", benchHolders())
 		}
 	}
 	return nil

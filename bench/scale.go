@@ -34,14 +34,24 @@ type scaleResult struct {
 	CallsPerSec      float64 `json:"calls_per_s"`
 	ServerCPUus      float64 `json:"server_cpu_us_per_call"`
 	ServerPeakMiB    float64 `json:"server_peak_rss_mib"`
+	Killed           int     `json:"killed_runtimes"`
+	SurvivorCalls    int64   `json:"survivor_calls"`
+	SurvivorFailed   int64   `json:"survivor_failed_calls"`
+	GoneSeconds      float64 `json:"dead_half_unreferenced_s"`
+	TotalSeconds     float64 `json:"total_s"`
 }
 
 // scale connects many client runtimes, spread over a few processes, to
 // one objrmi server: first idle, to weigh a connection, then all calling
-// at once.
+// at once; then, while the survivors go on calling, it kill -9s half of
+// the processes, and times how long the server takes to drop the dead
+// half's leases (each client runtime holds a counted reference to the
+// server's object: with no listener, a holder that stays disconnected
+// for HolderGrace, 10 s, is dropped before its lease, 30 s, lapses).
 func scale(args []string) error {
+	began := time.Now()
 	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
-	n, procs, secs := 1000, 4, 5.0
+	n, procs, secs := 10000, 8, 5.0
 	if os.Getenv("QUICK") == "1" {
 		n, procs, secs = 100, 2, 1
 	}
@@ -135,12 +145,20 @@ func scale(args []string) error {
 		return err
 	}
 	res.ServerPeakMiB = mib(hwm)
+	if err := killHalf(srv, clients, *runtimes, *seconds, &res); err != nil {
+		return err
+	}
+	res.TotalSeconds = time.Since(began).Seconds()
 
 	fmt.Printf("scale: %d client runtimes in %d processes, one objrmi server, loopback\n", res.Runtimes, res.Processes)
 	fmt.Printf("  idle:  server RSS %.1f MiB -> %.1f MiB with %d connections: %.1f KiB RSS, %.1f KiB Go heap+stacks, %.1f goroutines per connection\n",
 		res.RSSBaseMiB, res.RSSIdleMiB, res.Conns, res.RSSPerConnKiB, res.HeapPerConnKiB, res.GoroutinesPerCon)
 	fmt.Printf("  busy:  every runtime calling Add in a loop for %gs: %.0f calls/s, server CPU %.2f µs/call, server peak RSS %.1f MiB\n",
 		*seconds, res.CallsPerSec, res.ServerCPUus, res.ServerPeakMiB)
+	fmt.Printf("  kill:  kill -9 of %d runtimes (half the processes) while the rest call: survivors' calls %d, failed %d; "+
+		"the dead half's leases gone after %.1f s (HolderGrace 10 s + check interval 1 s; Lease 30 s bounds it)\n",
+		res.Killed, res.SurvivorCalls, res.SurvivorFailed, res.GoneSeconds)
+	fmt.Printf("  whole run: %.0f s\n", res.TotalSeconds)
 	jf, err := os.Create(*out)
 	if err != nil {
 		return err
@@ -244,7 +262,106 @@ func scaleClient(args []string) error {
 		return err
 	}
 	fmt.Printf("DONE %d\n", calls.Load())
-	for in.Scan() { // until the parent closes stdin
+	// A survivor of the kill: it calls until told to stop, counting the
+	// calls that fail rather than stopping at the first.
+	if !in.Scan() || in.Text() != "survive" {
+		for in.Scan() { // until the parent closes stdin
+		}
+		return nil
+	}
+	var stop atomic.Bool
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	calls.Store(0)
+	for _, b := range stubs {
+		wg.Go(func() {
+			var k int64
+			for ; !stop.Load(); k++ {
+				if err := addOnce(ctx, b, k); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+			calls.Add(k)
+		})
+	}
+	in.Scan() // "stop", or stdin closed
+	stop.Store(true)
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		fmt.Fprintf(os.Stderr, "scale client %d: first failed call: %s\n", *proc, e)
+	}
+	fmt.Printf("SURVIVED %d %d\n", calls.Load(), failed.Load())
+	for in.Scan() {
+	}
+	return nil
+}
+
+// killHalf has the second half of the client processes call on, kill
+// -9s the first half, and waits until the server holds leases for the
+// survivors' runtimes alone.
+func killHalf(srv *child, clients []*child, runtimes int, seconds float64, res *scaleResult) error {
+	half := len(clients) / 2
+	if half == 0 {
+		return nil
+	}
+	perProc := func(i int) int {
+		share := runtimes / len(clients)
+		if i < runtimes%len(clients) {
+			share++
+		}
+		return share
+	}
+	for _, c := range clients[half:] {
+		fmt.Fprintln(c.stdin, "survive")
+	}
+	time.Sleep(time.Second) // the survivors are calling
+	killedAt := time.Now()
+	for i, c := range clients[:half] {
+		if err := c.cmd.Process.Kill(); err != nil {
+			return err
+		}
+		c.cmd.Wait()
+		res.Killed += perProc(i)
+	}
+	survivors := runtimes - res.Killed
+	deadline := killedAt.Add(3 * time.Minute)
+	for {
+		if _, err := fmt.Fprintln(srv.stdin, "holders"); err != nil {
+			return err
+		}
+		line, err := readLine(srv.out, "HOLDERS")
+		if err != nil {
+			return err
+		}
+		held, err := strconv.Atoi(line)
+		if err != nil {
+			return err
+		}
+		if held <= survivors {
+			res.GoneSeconds = time.Since(killedAt).Seconds()
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("scale: %d runtimes still hold leases 3 minutes after the kill; want %d", held, survivors)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Duration(seconds * float64(time.Second) / 5)) // calls after the drop, too
+	for _, c := range clients[half:] {
+		fmt.Fprintln(c.stdin, "stop")
+	}
+	for _, c := range clients[half:] {
+		line, err := readLine(c.out, "SURVIVED")
+		if err != nil {
+			return fmt.Errorf("scale client: %w", err)
+		}
+		var calls, failed int64
+		if _, err := fmt.Sscan(line, &calls, &failed); err != nil {
+			return err
+		}
+		res.SurvivorCalls += calls
+		res.SurvivorFailed += failed
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ var objrmiSystem = system{
 			var ref remote.Ref
 			if ref, err = remote.Export[svc.Bench](rt, svc.Impl{}); err == nil {
 				err = reg.Bind(context.Background(), "bench", ref)
+				benchObject.Store(ref.Object)
 			}
 		}
 		if err != nil {
@@ -54,6 +55,23 @@ var objrmiSystem = system{
 // objrmiServer is the runtime an objrmi server child serves from, for
 // the connection count in its statistics.
 var objrmiServer atomic.Pointer[remote.Runtime]
+
+// benchObject is the served object's id, for benchHolders.
+var benchObject atomic.Uint64
+
+// benchHolders counts the runtimes holding a lease on the served object.
+func benchHolders() int {
+	rt := objrmiServer.Load()
+	if rt == nil {
+		return 0
+	}
+	for _, e := range rt.Inspect().Exports {
+		if e.Ref.Object == benchObject.Load() {
+			return len(e.Holders)
+		}
+	}
+	return 0
+}
 
 // liveConns counts an objrmi server's connections; other systems say 0.
 func liveConns() int {

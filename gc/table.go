@@ -60,9 +60,9 @@ type Table struct {
 	objects map[uint64]*object
 	holders map[uuid.UUID]*holder
 	epoch   uint64 // the last holder epoch given out
-	// pinned are the objects that may have pins, so the checker need not
-	// scan every export; Expire drops those whose pins are gone.
-	pinned map[uint64]*object
+	// due orders holder records, and objects with pins, by when they
+	// next need the checker (expiry.go).
+	due dueHeap
 }
 
 type object struct {
@@ -72,6 +72,7 @@ type object struct {
 	holders     map[uuid.UUID]struct{}
 	pins        map[uuid.UUID]pin // by receiver
 	lastPin     uint64            // numbers this object's pins
+	due         due               // in the expiry heap while it has pins
 }
 
 // pin is an in-transit window: the latest message that carried the object
@@ -98,11 +99,12 @@ type holder struct {
 	floor      uint64
 	floorUntil time.Time
 	gone       []uint64 // held objects forgotten since its last dirty
+	due        due      // in the expiry heap for as long as the record lives
 }
 
 // NewTable returns an empty table.
 func NewTable(cfg Config) *Table {
-	return &Table{cfg: cfg, objects: make(map[uint64]*object), holders: make(map[uuid.UUID]*holder), pinned: make(map[uint64]*object)}
+	return &Table{cfg: cfg, objects: make(map[uint64]*object), holders: make(map[uuid.UUID]*holder)}
 }
 
 // Lease is the lease the table grants.
@@ -121,7 +123,8 @@ func (t *Table) Track(obj uint64, collectable bool, key uint64) {
 		o.collectable = collectable
 		return
 	}
-	t.objects[obj] = &object{collectable: collectable, key: key, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]pin)}
+	t.objects[obj] = &object{collectable: collectable, key: key, holders: make(map[uuid.UUID]struct{}), pins: make(map[uuid.UUID]pin),
+		due: due{index: -1, obj: obj, pins: true}}
 }
 
 // Forget stops tracking obj, because it was unexported. Its holders'
@@ -140,6 +143,7 @@ func (t *Table) Forget(obj uint64) {
 		}
 	}
 	delete(t.objects, obj)
+	t.unschedule(&o.due)
 }
 
 // Pin keeps obj alive while a message carrying it travels to the runtime
@@ -156,8 +160,9 @@ func (t *Table) Pin(obj uint64, to uuid.UUID) (uint64, bool) {
 		return 0, false
 	}
 	o.lastPin++
-	o.pins[to] = pin{num: o.lastPin, until: time.Now().Add(t.cfg.Transit)}
-	t.pinned[obj] = o
+	until := time.Now().Add(t.cfg.Transit)
+	o.pins[to] = pin{num: o.lastPin, until: until}
+	t.schedule(&o.due, until)
 	o.referenced = true
 	return o.lastPin, true
 }
@@ -177,7 +182,7 @@ func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 	now := time.Now()
 	h := t.holders[from]
 	if h == nil {
-		h = &holder{held: make(map[uint64]uint64), lapsed: true}
+		h = &holder{held: make(map[uint64]uint64), lapsed: true, due: due{index: -1, id: from}}
 		t.holders[from] = h
 	}
 	if h.lapsed {
@@ -191,6 +196,7 @@ func (t *Table) Dirty(from uuid.UUID, d Dirty) Grant {
 	// that missed the grant that began this life of its record.
 	g := Grant{Lease: t.cfg.Lease, Known: !h.lapsed && d.Epoch == h.epoch, Epoch: h.epoch}
 	h.expires, h.lapsed = now.Add(t.cfg.Lease), false
+	t.schedule(&h.due, h.expires)
 	stale := d.Seq <= h.floor
 	for i, obj := range d.Objects {
 		o := t.objects[obj]
@@ -245,12 +251,13 @@ func (t *Table) Clean(from uuid.UUID, c Clean) []Event {
 	if h == nil && c.Strong {
 		// The holder's lease lapsed, but its failed dirty may still come:
 		// remember the clean for one lease.
-		h = &holder{expires: now, lapsed: true, held: make(map[uint64]uint64)}
+		h = &holder{expires: now, lapsed: true, held: make(map[uint64]uint64), due: due{index: -1, id: from}}
 		t.holders[from] = h
 	}
 	if h != nil && c.Strong {
 		h.floor = max(h.floor, c.Seq)
 		h.floorUntil = now.Add(t.cfg.Lease)
+		t.schedule(&h.due, h.floorUntil)
 	}
 	var events []Event
 	for i, obj := range c.Objects {
@@ -288,59 +295,9 @@ func (t *Table) settle(obj uint64, o *object, why Reason, events []Event) []Even
 	o.referenced = false
 	if o.collectable {
 		delete(t.objects, obj)
+		t.unschedule(&o.due)
 	}
 	return append(events, Event{Object: obj, Reason: why})
-}
-
-// Expire ends lapsed leases, in-transit windows and remembered cleans. It
-// returns the objects left unreferenced and the holders whose lease
-// lapsed while they still held something.
-func (t *Table) Expire() (events []Event, lapsed []uuid.UUID) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := time.Now()
-	for id, h := range t.holders {
-		if h.lapsed || !now.After(h.expires) {
-			if h.lapsed && now.After(h.floorUntil) {
-				delete(t.holders, id)
-			}
-			continue
-		}
-		h.lapsed = true
-		if len(h.held) > 0 {
-			lapsed = append(lapsed, id)
-		}
-		for obj := range h.held {
-			delete(h.held, obj)
-			if o := t.objects[obj]; o != nil {
-				delete(o.holders, id)
-				events = t.settle(obj, o, Lapsed, events)
-			}
-		}
-		if now.After(h.floorUntil) {
-			delete(t.holders, id)
-		}
-	}
-	for obj, o := range t.pinned {
-		if t.objects[obj] != o { // forgotten or collected meanwhile
-			delete(t.pinned, obj)
-			continue
-		}
-		expired := false
-		for to, p := range o.pins {
-			if now.After(p.until) {
-				delete(o.pins, to)
-				expired = true
-			}
-		}
-		if expired {
-			events = t.settle(obj, o, Unclaimed, events)
-		}
-		if len(o.pins) == 0 {
-			delete(t.pinned, obj)
-		}
-	}
-	return events, lapsed
 }
 
 // Drop ends holder's lease at once, as if it had lapsed, because it can
@@ -356,6 +313,7 @@ func (t *Table) Drop(holder uuid.UUID) []Event {
 		return nil
 	}
 	h.lapsed, h.expires = true, time.Now()
+	t.schedule(&h.due, h.expires) // its record may go at the next check
 	var events []Event
 	for obj := range h.held {
 		delete(h.held, obj)

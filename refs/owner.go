@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -373,8 +374,25 @@ func (o *owner) dirty(to link.Owner, objs, pins, keys []uint64, timeout time.Dur
 		// listener that closed it would look gone to the owner.
 		every = m
 	}
-	o.renewAt = now.Add(max(every, minRenewal))
+	o.renewAt = now.Add(max(jitter(every), minRenewal))
 	return true
+}
+
+// renewalJitter is the share of a renewal interval by which a renewal
+// comes early or late, at random: holders that dirtied together (all of
+// a server's clients after it restarts, or after a network heals) drift
+// apart round by round instead of reaching the owner all at once, every
+// half lease. Symmetric, so renewals are as frequent on average as
+// without it; a tenth, so the latest still leaves 45% of the lease for
+// the renewal to arrive.
+const renewalJitter = 10
+
+// jitter returns every, moved by up to every/renewalJitter either way.
+func jitter(every time.Duration) time.Duration {
+	if j := every / renewalJitter; j > 0 {
+		every += rand.N(2*j+1) - j
+	}
+	return every
 }
 
 // goneFromOwner is the error's reason for a reference whose owner says

@@ -338,7 +338,7 @@ func (rt *Runtime) dialNow(ctx context.Context, key string, want uuid.UUID) (*tr
 			tlsCfg = &tls.Config{} // the host's roots, as a browser would
 		}
 	}
-	nc, br, peer, who, err := transport.Dial(ctx, rt.opts.Dial, endpoint, me, rt.opts.HandshakeTimeout, tlsCfg)
+	nc, peer, who, err := transport.Dial(ctx, rt.opts.Dial, endpoint, me, rt.opts.HandshakeTimeout, tlsCfg)
 	if err != nil {
 		if me.Token == "" && rt.opts.Token != "" && errors.Is(err, objerr.ErrUnauthenticated) {
 			return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeUnauthenticated,
@@ -358,7 +358,7 @@ func (rt *Runtime) dialNow(ctx context.Context, key string, want uuid.UUID) (*tr
 		nc.Close()
 		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeAccessDenied, Reason: endpoint, Err: err}
 	}
-	c := rt.startConn(nc, br, peer, who, true, "")
+	c := rt.startConn(nc, peer, who, true, "")
 	if c == nil || c.Err() != nil {
 		return nil, errClosed()
 	}

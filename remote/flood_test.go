@@ -32,6 +32,7 @@ import (
 // to reach MaxConns (TestConnsPerHost covers the per-host limit).
 var hostileServerOpts = remote.Options{
 	Listen:            "127.0.0.1:0",
+	MaxConns:          4096, // below the flood's 5,000 sockets, whatever the file limit
 	MaxConnsPerHost:   1 << 20,
 	HandshakeTimeout:  5 * time.Second,
 	HeartbeatInterval: time.Second,

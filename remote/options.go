@@ -80,7 +80,10 @@ type Options struct {
 	MaxOutstanding int
 	// MaxConns bounds this runtime's connections, open and opening. An
 	// accepted connection beyond it is refused at once: the dialler gets
-	// objerr.ErrOverloaded naming the limit. Default 4096.
+	// objerr.ErrOverloaded naming the limit. Default: nine tenths of
+	// the process's limit on open files (RLIMIT_NOFILE), whose soft limit
+	// NewRuntime raises to the hard limit where the system allows; 4096
+	// where it cannot be read.
 	MaxConns int
 	// MaxConnsPerHost bounds the connections other runtimes on one host
 	// (one IP address; for IPv6, one /64 network) have dialled to this
@@ -199,7 +202,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("objrmi: Options: limits and durations must not be negative")
 	}
 	if o.MaxConns == 0 {
-		o.MaxConns = 4096
+		o.MaxConns = defaultMaxConns()
 	}
 	if o.MaxConnsPerHost == 0 {
 		o.MaxConnsPerHost = 256

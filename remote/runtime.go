@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -31,8 +30,9 @@ import (
 // can live in one process.
 //
 // Concurrency: the accept loop, each handshake, each connection's reader
-// and heartbeat, dials and the lease checker are goroutines counted by
-// wg; Close stops them all and waits for them, which takes no longer than
+// (and the writes it asked a worker for), dials and the lease checker
+// are goroutines counted by wg; the hub's timer and workers (heartbeats,
+// pings, methods) are the hub's, closed after them; Close stops them all and waits for them, which takes no longer than
 // closing sockets does. User code the runtime runs (methods serving
 // calls, Unreferenced callbacks) is counted apart, in user: Close cancels
 // the calls' contexts but does not wait for them, since a method that
@@ -43,6 +43,7 @@ type Runtime struct {
 	id       uuid.UUID
 	opts     Options
 	tcfg     transport.Config
+	hub      *transport.Hub // heartbeats and workers for every connection
 	log      *slog.Logger
 	ln       net.Listener
 	endpoint string
@@ -82,7 +83,9 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		tcfg:    opts.transport(),
 		log:     opts.Logger,
 		closing: make(chan struct{}),
+		hub:     transport.NewHub(),
 	}
+	rt.tcfg.Hub = rt.hub
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
 	rt.dgc = gc.NewTable(gc.Config{Lease: opts.Lease, Transit: opts.TransitTimeout})
 	rt.held = link.NewHolders(opts.refs(), dgcSender{rt})
@@ -92,20 +95,24 @@ func NewRuntime(opts Options) (*Runtime, error) {
 	rt.ft.init(opts)
 	if _, err := rt.exports.add(dgcIface, &dgcService{rt}, exportConfig{id: reservedDGC}, false); err != nil {
 		rt.cancel(nil)
+		rt.hub.Close()
 		return nil, err
 	}
 	if err := rt.exportIntrospector(); err != nil { // remote/introspect.go
 		rt.cancel(nil)
+		rt.hub.Close()
 		return nil, err
 	}
 	if err := rt.exportHealth(); err != nil { // remote/health.go
 		rt.cancel(nil)
+		rt.hub.Close()
 		return nil, err
 	}
 	if opts.Listen != "" {
 		ln, err := net.Listen("tcp", opts.Listen)
 		if err != nil {
 			rt.cancel(nil)
+			rt.hub.Close()
 			return nil, fmt.Errorf("objrmi: listen: %w", err)
 		}
 		rt.ln = ln
@@ -188,6 +195,7 @@ func (rt *Runtime) close(ctx context.Context) error {
 		rt.held.Close()
 	})
 	rt.wg.Wait()
+	rt.hub.Close() // its connections are dead: their readers have ended
 	return nil
 }
 
@@ -283,7 +291,7 @@ func limitKey(addr net.Addr) string {
 func (rt *Runtime) accept(nc net.Conn, host string) {
 	defer rt.wg.Done()
 	me := rt.hello()
-	conn, br, peer, who, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, rt.opts.security(),
+	conn, peer, who, err := transport.Accept(nc, me, rt.opts.HandshakeTimeout, rt.opts.security(),
 		func(peer wire.Hello, who transport.Principal) error {
 			return rt.claim(peer.Runtime, Principal(who), hostOf(nc.RemoteAddr()))
 		})
@@ -297,7 +305,7 @@ func (rt *Runtime) accept(nc net.Conn, host string) {
 		nc.Close()
 		return
 	}
-	rt.startConn(conn, br, peer, who, false, host)
+	rt.startConn(conn, peer, who, false, host)
 }
 
 // hello is what this runtime says about itself to a new peer.
@@ -316,7 +324,7 @@ func (rt *Runtime) hello() wire.Hello {
 //
 // An accepted connection holds the slot of host (its limitKey) that its
 // handshake took, until it ends.
-func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who transport.Principal, dialled bool, host string) *transport.Conn {
+func (rt *Runtime) startConn(nc net.Conn, peer wire.Hello, who transport.Principal, dialled bool, host string) *transport.Conn {
 	if !rt.conns.admit(&rt.wg) {
 		if !dialled {
 			rt.conns.releaseHost(host)
@@ -329,8 +337,8 @@ func (rt *Runtime) startConn(nc net.Conn, br *bufio.Reader, peer wire.Hello, who
 	if !dialled {
 		cfg.IdleTimeout *= 2
 	}
-	c := transport.New(rt.ctx, nc, br, peer, who, cfg, s, func(*transport.Conn) {
-		rt.wg.Done() // its reader and heartbeat have ended
+	c := transport.New(rt.ctx, nc, peer, who, cfg, s, func(*transport.Conn) {
+		rt.wg.Done() // its reader, and the writes it asked for, have ended
 	}, func(c *transport.Conn) {
 		// The calls it was serving have returned too.
 		rt.conns.remove(c)

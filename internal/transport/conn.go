@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -33,6 +32,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	Limits      wire.Limits  // argument and result shape; zero fields take wire's defaults
 	Logger      *slog.Logger // default: discard
+	// Hub drives the connection's heartbeat and runs its workers; nil
+	// gives the connection a hub of its own, closed with it.
+	Hub *Hub
 }
 
 // WithDefaults fills zero fields.
@@ -82,7 +84,7 @@ type Handler interface {
 // Conn is one live connection to a peer runtime.
 type Conn struct {
 	nc      net.Conn
-	br      *bufio.Reader
+	rd      connReader
 	cfg     Config
 	handler Handler
 	peer    wire.Hello
@@ -92,18 +94,31 @@ type Conn struct {
 	// peerMax is the largest frame the peer accepts (its hello says).
 	peerMax int
 
-	w          writer
-	done       chan struct{} // closed by fail
-	beaterDone chan struct{}
-	failOnce   sync.Once
-	err        error // why the conn died; read only after done
+	w        writer
+	done     chan struct{} // closed by fail
+	failOnce sync.Once
+	err      error // why the conn died; read only after done
 
 	parent context.Context // of inbound calls; outlives the connection
 	// slots holds one token per inbound call from its arrival until its
 	// reply is written or dropped: replies waiting for a peer that does
 	// not read count against MaxInflight like calls still running.
-	slots chan struct{}
-	idle  chan func() // hands a call to a parked worker
+	slots  chan struct{}
+	hub    *Hub
+	ownHub bool // the hub is this connection's alone: it closes it
+	// every is how often the hub looks at the connection, twice: the
+	// ping interval, as short as either side asks.
+	every time.Duration
+	hb    hbState // guarded by hub.mu, and owned by its timer goroutine
+	// beat is the one pool task, at most, that writes what the hub or a
+	// caller asked for: pings, owed frames, the closing of an idle
+	// connection (see beat).
+	beatMu      sync.Mutex
+	beatWant    beatWork
+	beatRunning bool
+	beatClosed  bool // the reader has ended: no more beat tasks
+	beats       sync.WaitGroup
+	beatFn      func()
 	// outstanding holds one token per async call or batch of this side
 	// awaiting its reply (MaxOutstanding).
 	outstanding chan struct{}
@@ -120,8 +135,10 @@ type Conn struct {
 	// used counts calls started and ended here, in either direction: the
 	// heartbeat sees a connection idle when it stops moving.
 	used atomic.Uint64
-
-	kick chan struct{} // wakes the heartbeat to write owed frames
+	// idleSince is when the hub last saw calls move, in Unix
+	// nanoseconds, once it finds the connection idle for IdleTimeout.
+	idleSince atomic.Int64
+	idleUsed  atomic.Uint64 // used as of then
 
 	readDeadline deadline // the reader's own
 	progress     progressReader
@@ -129,8 +146,8 @@ type Conn struct {
 	mu      sync.Mutex
 	pending map[uint64]*pending
 	inbound map[uint64]inboundCall
-	// owed are small frames the peer is owed, written by the heartbeat
-	// goroutine so that neither a caller giving up nor the reader ever
+	// owed are small frames the peer is owed, written by a beat task
+	// (a pool worker) so that neither a caller giving up nor the reader ever
 	// waits for the socket: cancels, and refusals of calls. Bounded by
 	// maxOwed. last, if set, is written after them, and then the
 	// connection closes with lastCause: a refusal for a broken limit.
@@ -158,30 +175,40 @@ type pending struct {
 
 var pendingPool = sync.Pool{New: func() any { return &pending{ch: make(chan *wire.Frame, 1)} }}
 
-// New wraps nc in a connection once the handshake is done; Start runs it. br holds any
-// bytes read past the handshake. Inbound calls' contexts derive from
-// parent, not from the connection: losing the connection does not cancel
-// them. Once the connection is dead, onStop runs when its own goroutines
-// (the reader and the heartbeat) have ended, and onClose when the calls it
-// was serving have returned too, which may be much later: a method that
+// New wraps nc in a connection once the handshake is done; Start runs
+// it. Inbound calls' contexts derive from parent, not from the
+// connection: losing the connection does not cancel them. Once the
+// connection is dead, onStop runs when its reader, and any write it
+// asked a worker for, have ended, and onClose when the calls it was
+// serving have returned too, which may be much later: a method that
 // ignores its context runs on. Each runs once.
-func New(parent context.Context, nc net.Conn, br *bufio.Reader, peer wire.Hello, who Principal, cfg Config, h Handler, onStop, onClose func(*Conn)) *Conn {
+func New(parent context.Context, nc net.Conn, peer wire.Hello, who Principal, cfg Config, h Handler, onStop, onClose func(*Conn)) *Conn {
 	cfg = cfg.WithDefaults()
 	c := &Conn{
-		nc: nc, br: br, cfg: cfg, handler: h, peer: peer, who: who, onStop: onStop, onClose: onClose, parent: parent,
-		peerMax:    cfg.MaxFrameSize,
-		done:       make(chan struct{}),
-		beaterDone: make(chan struct{}),
-		slots:      make(chan struct{}, cfg.MaxInflight),
-		kick:       make(chan struct{}, 1),
-		idle:       make(chan func()),
-		pending:    make(map[uint64]*pending),
-		inbound:    make(map[uint64]inboundCall),
+		nc: nc, cfg: cfg, handler: h, peer: peer, who: who, onStop: onStop, onClose: onClose, parent: parent,
+		peerMax: cfg.MaxFrameSize,
+		done:    make(chan struct{}),
+		slots:   make(chan struct{}, cfg.MaxInflight),
+		pending: make(map[uint64]*pending),
+		inbound: make(map[uint64]inboundCall),
+		hub:     cfg.Hub,
 	}
 	if peer.MaxFrame > 0 {
 		c.peerMax = int(peer.MaxFrame)
 	}
+	// Ping as often as either side asks: the peer's timeout may be
+	// shorter than ours. The peer's wish comes from the wire: held to a
+	// floor, so that a hello asking for a ping every nanosecond makes
+	// no busy loop.
+	c.every = cfg.HeartbeatInterval
+	if p := peer.PingEvery; p > 0 && p < c.every {
+		c.every = p
+	}
+	c.every = max(c.every, minPingEvery)
+	c.hb.index = -1
+	c.beatFn = c.beatTask
 	c.outstanding = make(chan struct{}, cfg.MaxOutstanding)
+	c.rd.nc = nc
 	c.w.init(nc)
 	c.progress = progressReader{c: c}
 	c.alive.Store(1) // the reader
@@ -197,10 +224,21 @@ func (c *Conn) release() {
 	}
 }
 
-// Start runs the connection's reader and its heartbeat. Frames are
-// written by the goroutines that send them: no hand-off to a writer.
+// Start runs the connection's reader, and puts it in its hub's
+// heartbeat. Frames are written by the goroutines that send them: no
+// hand-off to a writer.
 func (c *Conn) Start() {
-	go c.heartbeat()
+	c.beatMu.Lock()
+	if c.hub == nil {
+		c.hub, c.ownHub = NewHub(), true
+	}
+	owed := c.beatWant != 0
+	c.beatMu.Unlock()
+	if owed {
+		c.beat(0) // frames owed before the start
+	}
+	c.hb.used, c.hb.usedAt = c.used.Load(), time.Now()
+	c.hub.add(c)
 	go c.readLoop()
 }
 
@@ -419,7 +457,7 @@ func ContextError(kind objerr.Kind, ctx context.Context) error {
 
 // refuseCall answers call id with a limit error and makes that reply the
 // connection's last frame: a peer that breaks a limit is disconnected,
-// but learns which limit first. The heartbeat writes the reply, so the
+// but learns which limit first. A beat task writes the reply, so the
 // reader never waits for the socket; it stops reading at once.
 func (c *Conn) refuseCall(id uint64, err error) {
 	cause := fmt.Errorf("%w: %w", objerr.ErrProtocol, err)
@@ -450,7 +488,10 @@ func (c *Conn) readLoop() {
 			break
 		}
 	}
-	<-c.beaterDone
+	c.endBeats()
+	if c.ownHub {
+		c.hub.Close()
+	}
 	c.onStop(c)
 	c.release()
 }

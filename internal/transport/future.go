@@ -315,7 +315,7 @@ func (c *Conn) writeBehind(ctx context.Context, b *wire.Buffer) error {
 	return nil
 }
 
-// flushBehind flushes what writeBehind left, on the heartbeat goroutine.
+// flushBehind flushes what writeBehind left, on a beat task.
 // If writers are queued, the last of them flushes instead.
 func (c *Conn) flushBehind() {
 	w := &c.w

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -34,19 +33,19 @@ type Security struct {
 // the client half of the objrmi handshake. It returns the connection, a
 // reader over it, the server's hello and the server's principal (its
 // certificate, under TLS).
-func Dial(ctx context.Context, dial DialFunc, addr string, me wire.Hello, timeout time.Duration, tlsCfg *tls.Config) (net.Conn, *bufio.Reader, wire.Hello, Principal, error) {
+func Dial(ctx context.Context, dial DialFunc, addr string, me wire.Hello, timeout time.Duration, tlsCfg *tls.Config) (net.Conn, wire.Hello, Principal, error) {
 	if dial == nil {
 		var d net.Dialer
 		dial = d.DialContext
 	}
 	// A refusal or a TLS mismatch is already a typed error; anything
 	// else is a connection failure.
-	fail := func(what string, err error) (net.Conn, *bufio.Reader, wire.Hello, Principal, error) {
+	fail := func(what string, err error) (net.Conn, wire.Hello, Principal, error) {
 		var oe *objerr.Error
 		if !errors.As(err, &oe) {
 			oe = &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeConnection, Reason: what + " " + addr, Err: err}
 		}
-		return nil, nil, wire.Hello{}, Principal{}, oe
+		return nil, wire.Hello{}, Principal{}, oe
 	}
 	raw, err := dial(ctx, "tcp", addr)
 	if err != nil {
@@ -75,15 +74,14 @@ func Dial(ctx context.Context, dial DialFunc, addr string, me wire.Hello, timeou
 		return fail("handshake with", err)
 	}
 	raw.SetDeadline(time.Time{})
-	return nc, bufio.NewReaderSize(nc, readBufSize), peer, principal, nil
+	return nc, peer, principal, nil
 }
 
-// readBufSize is a live connection's read buffer. It is allocated only
-// once the handshake is done, so a flood of half-open sockets costs no
-// more than their goroutines. It, and the write buffer, are small: a
-// frame larger than the buffer bypasses it, and 8 KiB still carries a
-// hundred small calls per syscall, while an idle connection costs 16
-// KiB of buffers, not 64.
+// readBufSize is the size of a connection's read and write buffers,
+// taken from a pool only while data moves (bufs.go), so an idle
+// connection holds neither. They are small: a frame larger than the
+// buffer bypasses it, and 8 KiB still carries a hundred small calls per
+// syscall.
 const readBufSize = 8 << 10
 
 func clientTLS(ctx context.Context, nc net.Conn, addr string, cfg *tls.Config) (*tls.Conn, error) {
@@ -187,28 +185,28 @@ func (r *Refusal) Error() string { return r.Reason }
 // Accept runs the server half of the handshake on a fresh socket: TLS if
 // sec asks for it, the hello, then authentication. check sees the
 // client's hello and principal and may refuse them.
-func Accept(nc net.Conn, me wire.Hello, timeout time.Duration, sec *Security, check func(wire.Hello, Principal) error) (net.Conn, *bufio.Reader, wire.Hello, Principal, error) {
+func Accept(nc net.Conn, me wire.Hello, timeout time.Duration, sec *Security, check func(wire.Hello, Principal) error) (net.Conn, wire.Hello, Principal, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	nc.SetDeadline(time.Now().Add(timeout))
 	var first [1]byte
 	if _, err := io.ReadFull(nc, first[:]); err != nil {
-		return nil, nil, wire.Hello{}, Principal{}, err
+		return nil, wire.Hello{}, Principal{}, err
 	}
 	peeked := &peekedConn{Conn: nc, first: first[0], unread: true}
 	conn, principal := net.Conn(peeked), Principal{}
 	speaksTLS := first[0] == 0x16 // a TLS record of type handshake
 	switch {
 	case sec.TLS != nil && !speaksTLS:
-		return nil, nil, wire.Hello{}, principal, refuse(nc, me, objerr.CodeTLSMismatch,
+		return nil, wire.Hello{}, principal, refuse(nc, me, objerr.CodeTLSMismatch,
 			"this runtime requires TLS: dial it with TLS (an objrmis:// URL, or a reference that says TLS)")
 	case sec.TLS == nil && speaksTLS:
-		return nil, nil, wire.Hello{}, principal, refuse(nc, me, objerr.CodeTLSMismatch,
+		return nil, wire.Hello{}, principal, refuse(nc, me, objerr.CodeTLSMismatch,
 			"this runtime does not speak TLS: dial it in plaintext")
 	case sec.TLS != nil:
 		tc := tls.Server(peeked, sec.TLS)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, nil, wire.Hello{}, principal, fmt.Errorf("TLS handshake: %w", err)
+			return nil, wire.Hello{}, principal, fmt.Errorf("TLS handshake: %w", err)
 		}
 		conn, principal = tc, certPrincipal(tc.ConnectionState())
 	}
@@ -217,7 +215,7 @@ func Accept(nc net.Conn, me wire.Hello, timeout time.Duration, sec *Security, ch
 		if errors.Is(err, wire.ErrVersion) {
 			refuse(conn, me, objerr.CodeProtocol, err.Error())
 		}
-		return nil, nil, peer, principal, err
+		return nil, peer, principal, err
 	}
 	principal, err := authenticate(ctx, sec, peer.Token, principal)
 	if err == nil {
@@ -226,13 +224,13 @@ func Accept(nc net.Conn, me wire.Hello, timeout time.Duration, sec *Security, ch
 	if err != nil {
 		r := &Refusal{Code: objerr.CodeAccessDenied, Reason: err.Error()}
 		errors.As(err, &r)
-		return nil, nil, peer, principal, refuse(conn, me, r.Code, r.Reason)
+		return nil, peer, principal, refuse(conn, me, r.Code, r.Reason)
 	}
 	if err := wire.WriteHello(conn, &me); err != nil {
-		return nil, nil, peer, principal, err
+		return nil, peer, principal, err
 	}
 	nc.SetDeadline(time.Time{})
-	return conn, bufio.NewReaderSize(conn, readBufSize), peer, principal, nil
+	return conn, peer, principal, nil
 }
 
 // RefuseNow refuses a fresh socket before any handshake: it writes a

@@ -36,7 +36,7 @@ func FuzzAccept(f *testing.F) {
 		var wg sync.WaitGroup
 		wg.Go(func() { client.Write(data); client.Close() })
 		wg.Go(func() { io.Copy(io.Discard, client) })
-		conn, _, _, who, err := Accept(server, me, time.Second, sec, func(wire.Hello, Principal) error { return nil })
+		conn, _, who, err := Accept(server, me, time.Second, sec, func(wire.Hello, Principal) error { return nil })
 		if err == nil {
 			if who.Name != "fuzzer" {
 				t.Fatalf("accepted %q without its token", who.Name)

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"testing"
@@ -36,7 +35,7 @@ func lostError(t *testing.T, peer wire.Hello) (error, string) {
 	require.NoError(t, err)
 
 	closed := make(chan struct{})
-	c := New(context.Background(), nc, bufio.NewReader(nc), peer, Principal{}, Config{}, nopHandler{},
+	c := New(context.Background(), nc, peer, Principal{}, Config{}, nopHandler{},
 		func(*Conn) {}, func(*Conn) { close(closed) })
 	c.Start()
 	other.Close()

@@ -16,7 +16,7 @@ type progressReader struct {
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.c.br.Read(b)
+	n, err := p.c.rd.Read(b)
 	if p.read += n; p.read >= progressChunk {
 		p.read = 0
 		p.c.readDeadline.extend(p.c.nc.SetReadDeadline, p.c.cfg.HeartbeatTimeout)

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"runtime"
@@ -22,7 +21,7 @@ import (
 // connection. The owed frames must be written in bounded pieces.
 func TestReviewOwedFramesAreWrittenInBoundedPieces(t *testing.T) {
 	nc, other := net.Pipe() // no kernel buffer: a write waits for a reader
-	c := New(context.Background(), nc, bufio.NewReader(nc), wire.Hello{}, Principal{}, Config{}, nopHandler{},
+	c := New(context.Background(), nc, wire.Hello{}, Principal{}, Config{}, nopHandler{},
 		func(*Conn) {}, func(*Conn) {})
 	for id := range uint64(maxOwed) {
 		require.True(t, c.owe(owedFrame{id: id + 1}))

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -31,7 +30,7 @@ func idleConn(t *testing.T) *Conn {
 		io.Copy(io.Discard, other)
 		close(drained)
 	}()
-	c := New(context.Background(), nc, bufio.NewReader(nc), wire.Hello{}, Principal{}, Config{}, nopHandler{},
+	c := New(context.Background(), nc, wire.Hello{}, Principal{}, Config{}, nopHandler{},
 		func(*Conn) {}, func(*Conn) {})
 	t.Cleanup(func() {
 		c.fail(errors.New("test over"))

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -21,16 +20,16 @@ import (
 // pays no goroutine hand-off.
 type writer struct {
 	lock   chan struct{} // capacity 1: a lock a waiter can give up on
-	bw     *bufio.Writer
+	bw     connWriter
 	queued atomic.Int32 // writers holding or waiting for lock
-	wrote  atomic.Bool  // a frame went out since the heartbeat last looked
-	behind atomic.Bool  // a flush is left to the heartbeat (see writeBehind)
+	wrote  atomic.Bool  // a frame went out since the hub last looked
+	behind atomic.Bool  // a flush is left to a beat task (see writeBehind)
 	dl     deadline     // guarded by lock
 }
 
 func (w *writer) init(nc net.Conn) {
 	w.lock = make(chan struct{}, 1)
-	w.bw = bufio.NewWriterSize(nc, readBufSize)
+	w.bw.nc = nc
 }
 
 // errNotWritten says a frame never reached the socket: its call was not
@@ -178,7 +177,7 @@ func (d *deadline) extend(set func(time.Time) error, timeout time.Duration) {
 }
 
 // maxOwed bounds the frames owed to the peer and not yet written. Each
-// costs 16 bytes until the heartbeat writes it, so a healthy peer's burst
+// costs 16 bytes until a beat task writes it, so a healthy peer's burst
 // of calls past MaxInflight fits many times over; a peer that keeps
 // sending calls it must be refused, while reading none of the refusals,
 // is cut off rather than queued for.
@@ -196,7 +195,7 @@ type owedFrame struct {
 	batch  bool // the refusal of a batch, not of a call
 }
 
-// owe queues f for the heartbeat to write, and wakes it. It never
+// owe queues f for a beat task to write, and asks for one. It never
 // blocks; it reports false if the queue is full.
 func (c *Conn) owe(f owedFrame) bool {
 	c.mu.Lock()
@@ -212,7 +211,7 @@ func (c *Conn) owe(f owedFrame) bool {
 }
 
 // oweLast queues b, a refusal for a broken limit, as the connection's
-// last frame: once the heartbeat has written it, the connection closes
+// last frame: once a beat task has written it, the connection closes
 // with cause.
 func (c *Conn) oweLast(b *wire.Buffer, cause error) {
 	c.mu.Lock()
@@ -226,12 +225,7 @@ func (c *Conn) oweLast(b *wire.Buffer, cause error) {
 	c.wakeHeartbeat()
 }
 
-func (c *Conn) wakeHeartbeat() {
-	select {
-	case c.kick <- struct{}{}:
-	default: // the heartbeat is already due to look
-	}
-}
+func (c *Conn) wakeHeartbeat() { c.beat(beatOwed) }
 
 // sendCancel tells the peer to cancel call id. It never blocks.
 func (c *Conn) sendCancel(id uint64, why wire.CancelReason) {
@@ -292,47 +286,6 @@ func (f owedFrame) frame(maxInflight int) *wire.Buffer {
 	return wire.ErrorReply(f.id, objerr.CodeOverloaded, body)
 }
 
-// heartbeat pings the peer when nothing else was written for a while,
-// writes the cancels callers owe, and closes the connection once it has
-// been idle for IdleTimeout.
-func (c *Conn) heartbeat() {
-	defer close(c.beaterDone)
-	// Ping as often as either side asks: the peer's timeout may be
-	// shorter than ours. Looking twice per interval keeps any gap
-	// between frames under one interval.
-	every := c.cfg.HeartbeatInterval
-	if p := c.peer.PingEvery; p > 0 && p < every {
-		every = p
-	}
-	// The peer's wish comes from the wire: held to a floor, so that a
-	// hello asking for a ping every nanosecond neither makes a ticker of
-	// zero (a panic that would take the whole process) nor a busy loop.
-	every = max(every, minPingEvery)
-	tick := time.NewTicker(every / 2)
-	defer tick.Stop()
-	used, usedAt := c.used.Load(), time.Now()
-	for {
-		select {
-		case now := <-tick.C:
-			if u := c.used.Load(); u != used {
-				used, usedAt = u, now
-			} else {
-				c.retireIdle()
-				if c.idleTooLong(now.Sub(usedAt)) {
-					return
-				}
-			}
-			if !c.w.wrote.Swap(false) {
-				c.write(context.Background(), wire.GetBuffer(wire.KindPing), 0)
-			}
-		case <-c.kick:
-			c.writeOwed()
-		case <-c.done:
-			return
-		}
-	}
-}
-
 // minPingEvery is the most often a connection pings, whatever either
 // side asks for.
 const minPingEvery = 10 * time.Millisecond
@@ -341,9 +294,11 @@ const minPingEvery = 10 * time.Millisecond
 var ErrIdle = errors.New("objrmi: connection closed: idle for longer than IdleTimeout")
 
 // idleTooLong closes the connection if no call has used it for
-// IdleTimeout.
-func (c *Conn) idleTooLong(idle time.Duration) bool {
-	if c.cfg.IdleTimeout <= 0 || idle < c.cfg.IdleTimeout {
+// IdleTimeout (the hub saw it unused since idleSince) and none is in
+// flight.
+func (c *Conn) idleTooLong() bool {
+	if c.cfg.IdleTimeout <= 0 || c.used.Load() != c.idleUsed.Load() ||
+		time.Since(time.Unix(0, c.idleSince.Load())) < c.cfg.IdleTimeout {
 		return false
 	}
 	if serving, waiting := c.Inflight(); serving+waiting > 0 {
