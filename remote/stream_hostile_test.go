@@ -333,6 +333,11 @@ func TestHostileItemFrames(t *testing.T) {
 			require.NoError(t, err)
 			items, err := feed.Numbers(remote.WithStreamWindow(ctx, 2, 0), 10, 0)
 			if err == nil {
+				// The loop starts late, so that no credit is granted
+				// before the server's frames are all in: a consumer
+				// that kept up would grant the credit a third item
+				// needs, and the server would then be within it.
+				time.Sleep(200 * time.Millisecond)
 				for _, err = range items {
 					if err != nil {
 						break
