@@ -24,12 +24,7 @@ var obsWorkloads = []string{"W1", "W2"}
 var (
 	interceptSystem = variant(objrmiWith("objrmi+intercept",
 		"objrmi with a no-op client interceptor and a no-op server interceptor",
-		func() (hooks, error) {
-			pass := func(ctx context.Context, _ *remote.CallInfo, next func(context.Context) error) error {
-				return next(ctx)
-			}
-			return hooks{client: []remote.Interceptor{pass}, server: []remote.Interceptor{pass}}, nil
-		}))
+		func() (hooks, error) { return interceptHooks(), nil }))
 	otelMetricsSystem = variant(objrmiWith("objrmi+otel-metrics",
 		"objrmi with OpenTelemetry metrics (SDK, periodic reader every second to an exporter that drops them; traces off)",
 		func() (hooks, error) { return otelHooks(false) }))
@@ -44,6 +39,15 @@ var obsSystems = []system{interceptSystem, otelMetricsSystem, otelTracesSystem}
 func variant(s system) system {
 	s.workloads = obsWorkloads
 	return s
+}
+
+// interceptHooks are a client and a server interceptor that only call
+// next.
+func interceptHooks() hooks {
+	pass := func(ctx context.Context, _ *remote.CallInfo, next func(context.Context) error) error {
+		return next(ctx)
+	}
+	return hooks{client: []remote.Interceptor{pass}, server: []remote.Interceptor{pass}}
 }
 
 // metricsInterval is how often the variants' metrics are collected and
