@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,4 +106,33 @@ func TestDefaultOutputsAreIgnoredByGit(t *testing.T) {
 		out, err := exec.Command("git", "check-ignore", "--no-index", "-v", f).CombinedOutput()
 		assert.NoError(t, err, "bench/%s is not ignored by git: add it to .gitignore (%s)", f, out)
 	}
+}
+
+// The observability block divides each variant by plain objrmi of the
+// same run, and a full run judges the metrics target; the variants run
+// only W1 and W2.
+func TestObservabilityReport(t *testing.T) {
+	med := []result{
+		{System: "objrmi", Workload: "W1", P50us: 50, ClientCPUus: 20, ServerCPUus: 20},
+		{System: "objrmi", Workload: "W2", CallsPerSec: 100_000},
+		{System: otelMetricsSystem.name, Workload: "W1", P50us: 55, ClientCPUus: 23, ServerCPUus: 23},
+		{System: otelMetricsSystem.name, Workload: "W2", CallsPerSec: 90_000},
+		{System: interceptSystem.name, Workload: "W1", P50us: 50, ClientCPUus: 20, ServerCPUus: 21},
+	}
+	var full, quick bytes.Buffer
+	report(&full, table{med: med, syss: systems, wls: workloads[:2]})
+	report(&quick, table{med: med, syss: systems, wls: workloads[:2], quick: true})
+	assert.Regexp(t, `objrmi\+otel-metrics +55\.0 +46\.00 +90000 +1\.10× +1\.15× +0\.90×`, full.String())
+	assert.Regexp(t, `objrmi\+intercept +50\.0 +41\.00 +- +1\.00× +1\.02× +-`, full.String())
+	assert.Contains(t, full.String(), "W1 CPU/call with OpenTelemetry metrics ≤ 1.10× objrmi: 1.15×, MISSED by 5%")
+	_, block, _ := strings.Cut(full.String(), "Observability:")
+	assert.NotContains(t, block, "objrmi+otel-traces", "a variant that did not run has no row")
+	assert.Contains(t, quick.String(), "objrmi+otel-metrics", "a QUICK run prints the block")
+	assert.NotContains(t, quick.String(), "MISSED")
+
+	for _, s := range obsSystems {
+		assert.True(t, s.runs(workloads[0]) && s.runs(workloads[1]), s.name)
+		assert.False(t, s.runs(workloads[2]), s.name)
+	}
+	assert.True(t, objrmiSystem.runs(workloads[3]))
 }

@@ -87,6 +87,9 @@ func run(args []string) error {
 			// after a change of workload.
 			for i := range runnable {
 				sys := runnable[(i+round)%len(runnable)]
+				if !sys.runs(w) {
+					continue
+				}
 				r, err := runCell(sys, w, round, quick, pinFor(w, pin), env)
 				if err != nil {
 					return err

@@ -80,6 +80,7 @@ func report(w io.Writer, t table) {
 		}
 		fmt.Fprintln(w)
 	}
+	reportObservability(w, t.syss, get, !t.quick)
 	if t.quick {
 		fmt.Fprintln(w, "objrmi targets: not judged in a QUICK run, which is too short to measure them; a full run (make bench) judges them")
 		return

@@ -12,44 +12,98 @@ import (
 // objrmiSystem serves svc.Bench from a runtime with an embedded registry,
 // and looks it up by URL: a counted reference, so the client holds a
 // lease, and every call carries its context and method hash.
-var objrmiSystem = system{
-	name:  "objrmi",
-	about: "objrmi: registry lookup, counted reference with a lease, one shared stub",
-	serve: func() (string, func(), error) {
-		rt, err := remote.NewRuntime(remote.Options{Listen: "127.0.0.1:0"})
-		if err != nil {
-			return "", nil, err
-		}
-		reg, err := registry.Serve(rt, registry.Options{})
-		if err == nil {
-			var ref remote.Ref
-			if ref, err = remote.Export[svc.Bench](rt, svc.Impl{}); err == nil {
-				err = reg.Bind(context.Background(), "bench", ref)
-				benchObject.Store(ref.Object)
+var objrmiSystem = objrmiWith("objrmi", "objrmi: registry lookup, counted reference with a lease, one shared stub", nil)
+
+// hooks are what an objrmi variant adds to one runtime (the server's or
+// the client's): observers and interceptors, and how to flush and stop
+// what it started for them.
+type hooks struct {
+	observers      []remote.Observer
+	client, server []remote.Interceptor
+	// attach, if set, hooks the runtime itself once it exists (the
+	// runtime's own gauges and counters); it returns how to undo that.
+	attach func(*remote.Runtime) (func() error, error)
+	stop   func()
+}
+
+// objrmiWith is objrmi with the hooks newHooks makes, on both sides: a
+// fresh set for each runtime, as two processes would have. Without
+// newHooks it is plain objrmi.
+func objrmiWith(name, about string, newHooks func() (hooks, error)) system {
+	// newRuntime makes a runtime with a fresh set of hooks, and returns
+	// how to stop them once the runtime has closed.
+	newRuntime := func(o remote.Options) (*remote.Runtime, func(), error) {
+		h := hooks{stop: func() {}}
+		if newHooks != nil {
+			var err error
+			if h, err = newHooks(); err != nil {
+				return nil, nil, err
+			}
+			if h.stop == nil {
+				h.stop = func() {}
 			}
 		}
+		o.Observers, o.ClientInterceptors, o.ServerInterceptors = h.observers, h.client, h.server
+		rt, err := remote.NewRuntime(o)
 		if err != nil {
-			rt.Close()
-			return "", nil, err
+			h.stop()
+			return nil, nil, err
 		}
-		objrmiServer.Store(rt)
-		return rt.Endpoint(), func() { reg.Close(); rt.Close() }, nil
-	},
-	dial: func(ctx context.Context, addr string, _ int) (client, error) {
-		rt, err := remote.NewRuntime(remote.Options{})
-		if err != nil {
-			return nil, err
+		if h.attach != nil {
+			detach, err := h.attach(rt)
+			if err != nil {
+				rt.Close()
+				h.stop()
+				return nil, nil, err
+			}
+			stop := h.stop
+			h.stop = func() { detach(); stop() }
 		}
-		b, err := registry.Lookup[svc.Bench](ctx, rt, "objrmi://"+addr+"/bench")
-		if err != nil {
-			rt.Close()
-			return nil, err
-		}
-		return shared{caller: b, close: func() error {
-			remote.Release(b)
-			return rt.Close()
-		}}, nil
-	},
+		return rt, h.stop, nil
+	}
+	return system{
+		name:  name,
+		about: about,
+		serve: func() (string, func(), error) {
+			rt, stopHooks, err := newRuntime(remote.Options{Listen: "127.0.0.1:0"})
+			if err != nil {
+				return "", nil, err
+			}
+			reg, err := registry.Serve(rt, registry.Options{})
+			if err == nil {
+				var ref remote.Ref
+				if ref, err = remote.Export[svc.Bench](rt, svc.Impl{}); err == nil {
+					err = reg.Bind(context.Background(), "bench", ref)
+					benchObject.Store(ref.Object)
+				}
+			}
+			if err != nil {
+				rt.Close()
+				stopHooks()
+				return "", nil, err
+			}
+			objrmiServer.Store(rt)
+			return rt.Endpoint(), func() { reg.Close(); rt.Close(); stopHooks() }, nil
+		},
+		dial: func(ctx context.Context, addr string, _ int) (client, error) {
+			rt, stopHooks, err := newRuntime(remote.Options{})
+			if err != nil {
+				return nil, err
+			}
+			b, err := registry.Lookup[svc.Bench](ctx, rt, "objrmi://"+addr+"/bench")
+			if err != nil {
+				rt.Close()
+				stopHooks()
+				return nil, err
+			}
+			return shared{caller: b, close: func() error {
+				remote.Release(b)
+				err := rt.Close()
+				stopHooks()
+				return err
+			}}, nil
+		},
+	}
 }
 
 // objrmiServer is the runtime an objrmi server child serves from, for

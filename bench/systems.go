@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -36,6 +37,13 @@ type system struct {
 	// ext, for a system written in another language, replaces serve and
 	// dial.
 	ext *external
+	// workloads, if set, are the only workloads the system runs.
+	workloads []string
+}
+
+// runs says whether the system runs workload w.
+func (s system) runs(w workload) bool {
+	return s.workloads == nil || slices.Contains(s.workloads, w.name)
 }
 
 // external is a system whose server and client are other programs than
@@ -70,7 +78,8 @@ const (
 	pipelinedName = "raw-tcp-pipelined"
 )
 
-var systems = []system{objrmiSystem, rawSystem, rawPipelinedSystem, netrpcSystem, grpcSystem, drpcSystem, javaSystem}
+// systems are every contender, then objrmi's observability variants.
+var systems = append([]system{objrmiSystem, rawSystem, rawPipelinedSystem, netrpcSystem, grpcSystem, drpcSystem, javaSystem}, obsSystems...)
 
 func systemNamed(name string) (system, error) {
 	for _, s := range systems {

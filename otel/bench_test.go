@@ -6,6 +6,7 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	otelobjrmi "github.com/objrmi/objrmi/otel"
 	"github.com/objrmi/objrmi/remote"
@@ -14,13 +15,15 @@ import (
 // BenchmarkOTelOverhead is sequential Hop calls (one string argument,
 // one string result) over loopback TCP, client and server in this
 // process: with no observer, with OpenTelemetry metrics only (the SDK
-// with a manual reader), and with metrics and traces (every span
-// sampled, batched to an exporter that drops them), on both sides.
+// with a manual reader, and a no-op tracer provider), with metrics and
+// an SDK tracer provider that samples no span, and with metrics and
+// traces (every span sampled, batched to an exporter that drops them),
+// on both sides.
 func BenchmarkOTelOverhead(b *testing.B) {
 	for _, bc := range []struct {
-		name           string
-		metrics, trace bool
-	}{{"none", false, false}, {"metrics", true, false}, {"metrics+traces", true, true}} {
+		name                      string
+		metrics, unsampled, trace bool
+	}{{"none", false, false, false}, {"metrics", true, false, false}, {"metrics+unsampled", true, true, false}, {"metrics+traces", true, false, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			var obs []remote.Observer
 			if bc.metrics {
@@ -31,8 +34,10 @@ func BenchmarkOTelOverhead(b *testing.B) {
 					tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))
 					defer tp.Shutdown(context.Background())
 					opts = append(opts, otelobjrmi.WithTracerProvider(tp))
-				} else {
+				} else if bc.unsampled {
 					opts = append(opts, otelobjrmi.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))))
+				} else {
+					opts = append(opts, otelobjrmi.WithTracerProvider(noop.NewTracerProvider()))
 				}
 				o, err := otelobjrmi.New(opts...)
 				if err != nil {

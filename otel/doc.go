@@ -15,6 +15,11 @@
 // granted and lapsed, references held, pins in transit, orphans
 // cancelled, connections, calls in flight.
 //
+// Metrics only: WithTracerProvider(noop.NewTracerProvider()) (package
+// go.opentelemetry.io/otel/trace/noop) makes the Observer start no spans;
+// it still passes on a trace context that a call carries. With metrics
+// on and spans off it allocates nothing per call.
+//
 // It depends on the OpenTelemetry API only; the program chooses the SDK
 // and the exporters.
 package otelobjrmi

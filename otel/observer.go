@@ -2,9 +2,12 @@ package otelobjrmi
 
 import (
 	"context"
+	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -13,7 +16,9 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/objrmi/objrmi/objerr"
 	"github.com/objrmi/objrmi/observe"
 	"github.com/objrmi/objrmi/remote"
 )
@@ -54,12 +59,25 @@ func WithoutPeerAttributes() Option { return func(c *config) { c.noPeerAddr = tr
 
 // Observer is a remote.Observer that records OpenTelemetry metrics and
 // spans. One Observer can serve several runtimes.
+//
+// It does the work that is the same for every call of a method once:
+// the span name and attributes, and the metric attribute set of each
+// status, are built on a method's first call and reused. With a no-op
+// tracer provider (go.opentelemetry.io/otel/trace/noop) it starts no
+// spans at all, and only passes on a trace context the call already
+// carries.
 type Observer struct {
 	cfg            config
 	tracer         trace.Tracer
+	noTraces       bool // cfg.tp is a no-op provider
 	meter          metric.Meter
 	client, server metric.Float64Histogram
-	attrs          sync.Map // attrKey -> metric.MeasurementOption
+	// clientStart and serverStart are the span start options, built once
+	// so that a call does not allocate them.
+	clientStart, serverStart []trace.SpanStartOption
+
+	methods sync.Map     // methodKey -> *methodEntry
+	cached  atomic.Int64 // entries in methods
 }
 
 var _ remote.Observer = (*Observer)(nil)
@@ -79,8 +97,11 @@ func New(opts ...Option) (*Observer, error) {
 	if o.cfg.prop == nil {
 		o.cfg.prop = propagation.TraceContext{}
 	}
+	_, o.noTraces = o.cfg.tp.(noop.TracerProvider)
 	o.tracer = o.cfg.tp.Tracer(ScopeName)
 	o.meter = o.cfg.mp.Meter(ScopeName)
+	o.clientStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+	o.serverStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 	var err error
 	if o.client, err = o.meter.Float64Histogram("rpc.client.call.duration", metric.WithUnit("s"),
 		metric.WithDescription("Measures the duration of outbound remote procedure calls."),
@@ -95,35 +116,32 @@ func New(opts ...Option) (*Observer, error) {
 	return o, nil
 }
 
-// spanKey holds, in a call's context, the span CallStart began.
-type spanKey struct{}
-
 // CallStart implements remote.Observer: it starts the call's span, and
 // on the client puts its trace context in the call's metadata.
 func (o *Observer) CallStart(ctx context.Context, call *remote.CallInfo) context.Context {
-	name := method(call)
+	if o.noTraces {
+		return o.passOn(ctx, call)
+	}
+	m := o.entry(call)
 	if call.Side == remote.ClientSide {
-		ctx, span := o.tracer.Start(ctx, name, clientKind)
+		ctx, span := o.tracer.Start(ctx, m.name, o.clientStart...)
 		if span.IsRecording() { // attributes only for spans that are kept
-			span.SetAttributes(systemAttr, attribute.String("rpc.method", name))
-			if host, port, ok := hostPort(call.Endpoint); ok {
-				span.SetAttributes(attribute.String("server.address", host), attribute.Int("server.port", port))
-			}
+			span.SetAttributes(m.spanAttrs...)
 		}
-		o.cfg.prop.Inject(ctx, metaCarrier{md: &call.Meta, write: true})
+		o.cfg.prop.Inject(ctx, (*writeCarrier)(&call.Meta))
 		return ctx
 	}
-	remoteCtx := o.cfg.prop.Extract(ctx, metaCarrier{md: &call.Meta})
-	opts := []trace.SpanStartOption{serverKind}
+	remoteCtx := o.cfg.prop.Extract(ctx, (*readCarrier)(&call.Meta))
+	opts := o.serverStart
 	if o.cfg.untrusted {
 		if sc := trace.SpanContextFromContext(remoteCtx); sc.IsValid() {
-			opts = append(opts, trace.WithNewRoot(), trace.WithLinks(trace.Link{SpanContext: sc}))
+			opts = []trace.SpanStartOption{opts[0], trace.WithNewRoot(), trace.WithLinks(trace.Link{SpanContext: sc})}
 		}
 		remoteCtx = ctx
 	}
-	ctx, span := o.tracer.Start(remoteCtx, name, opts...)
+	ctx, span := o.tracer.Start(remoteCtx, m.name, opts...)
 	if span.IsRecording() {
-		span.SetAttributes(systemAttr, attribute.String("rpc.method", name))
+		span.SetAttributes(m.spanAttrs...)
 		if call.Principal.Authenticated() {
 			span.SetAttributes(attribute.String("objrmi.principal", call.Principal.Name))
 		}
@@ -131,85 +149,168 @@ func (o *Observer) CallStart(ctx context.Context, call *remote.CallInfo) context
 	return ctx
 }
 
-var (
-	clientKind = trace.WithSpanKind(trace.SpanKindClient)
-	serverKind = trace.WithSpanKind(trace.SpanKindServer)
-	systemAttr = attribute.String("rpc.system.name", "objrmi")
-)
+// passOn is CallStart without spans: a client sends on the trace
+// context its caller's context carries, and a server takes in the one
+// its call carries (unless it does not trust its callers), so that a
+// runtime that does not trace still links the spans of those that do,
+// as a no-op tracer would.
+func (o *Observer) passOn(ctx context.Context, call *remote.CallInfo) context.Context {
+	if call.Side == remote.ClientSide {
+		if trace.SpanContextFromContext(ctx).IsValid() {
+			o.cfg.prop.Inject(ctx, (*writeCarrier)(&call.Meta))
+		}
+		return ctx
+	}
+	if o.cfg.untrusted || call.Meta.Len() == 0 {
+		return ctx
+	}
+	return o.cfg.prop.Extract(ctx, (*readCarrier)(&call.Meta))
+}
+
+var systemAttr = attribute.String("rpc.system.name", "objrmi")
 
 // CallEnd implements remote.Observer: it records the call's duration and
 // ends its span.
 func (o *Observer) CallEnd(ctx context.Context, call *remote.CallInfo, elapsed time.Duration, err error) {
-	status := observe.Status(err)
-	span := trace.SpanFromContext(ctx)
-	if span.IsRecording() {
-		span.SetAttributes(attribute.String("rpc.response.status_code", status))
-		if err != nil {
-			span.SetStatus(codes.Error, err.Error())
-			span.SetAttributes(attribute.String("error.type", status))
+	m := o.entry(call)
+	if !o.noTraces {
+		span := trace.SpanFromContext(ctx)
+		if span.IsRecording() {
+			span.SetAttributes(statusAttrs(err)...)
+			if err != nil {
+				span.SetStatus(codes.Error, err.Error())
+			}
 		}
+		span.End()
 	}
-	span.End()
-	h := o.server
+	m.hist.Record(ctx, elapsed.Seconds(), m.record(err)...)
+}
+
+// methodKey names the calls that share a span name and attributes.
+type methodKey struct {
+	side                    remote.Side
+	iface, method, endpoint string
+}
+
+// methodEntry is what the calls of one method, on one side (and, on the
+// client, to one endpoint) share.
+type methodEntry struct {
+	name      string               // rpc.method, and the span's name
+	spanAttrs []attribute.KeyValue // set on each recording span
+	hist      metric.Float64Histogram
+	metric    []attribute.KeyValue // the duration's attributes, but the status
+	ok        []metric.RecordOption
+	statuses  sync.Map // objerr.Code -> []metric.RecordOption, for errors
+}
+
+// maxMethods bounds the cached entries: past it, an entry is built for
+// each call.
+const maxMethods = 4096
+
+// entry finds or builds the call's methodEntry.
+func (o *Observer) entry(call *remote.CallInfo) *methodEntry {
+	k := methodKey{side: call.Side, iface: call.Interface, method: call.Method}
 	if call.Side == remote.ClientSide {
-		h = o.client
+		k.endpoint = call.Endpoint
 	}
-	h.Record(ctx, elapsed.Seconds(), o.attributes(call, status))
+	if v, ok := o.methods.Load(k); ok {
+		return v.(*methodEntry)
+	}
+	m := o.newEntry(k)
+	if o.cached.Load() < maxMethods {
+		if v, loaded := o.methods.LoadOrStore(k, m); loaded {
+			return v.(*methodEntry)
+		}
+		o.cached.Add(1)
+	}
+	return m
 }
 
-// attrKey names one set of metric attributes; the sets are built once.
-type attrKey struct {
-	side                   remote.Side
-	method, status, server string
-}
-
-// maxAttrSets bounds the cached attribute sets: past it they are built
-// for each call.
-const maxAttrSets = 4096
-
-func (o *Observer) attributes(call *remote.CallInfo, status string) metric.MeasurementOption {
-	k := attrKey{side: call.Side, method: method(call), status: status}
-	if call.Side == remote.ClientSide && !o.cfg.noPeerAddr {
-		k.server = call.Endpoint
-	}
-	if v, ok := o.attrs.Load(k); ok {
-		return v.(metric.MeasurementOption)
-	}
-	kv := []attribute.KeyValue{
-		attribute.String("rpc.system.name", "objrmi"),
+func (o *Observer) newEntry(k methodKey) *methodEntry {
+	m := &methodEntry{name: methodName(k.iface, k.method), hist: o.server}
+	m.spanAttrs = []attribute.KeyValue{systemAttr, attribute.String("rpc.method", m.name)}
+	m.metric = []attribute.KeyValue{
+		systemAttr,
 		// The attribute's older name, which dashboards built on earlier
 		// semantic conventions still query.
 		attribute.String("rpc.system", "objrmi"),
-		attribute.String("rpc.method", k.method),
-		attribute.String("rpc.response.status_code", status),
+		attribute.String("rpc.method", m.name),
 	}
+	if k.side == remote.ClientSide {
+		m.hist = o.client
+		if host, port, ok := hostPort(k.endpoint); ok {
+			peer := []attribute.KeyValue{attribute.String("server.address", host), attribute.Int("server.port", port)}
+			m.spanAttrs = append(m.spanAttrs, peer...)
+			if !o.cfg.noPeerAddr {
+				m.metric = append(m.metric, peer...)
+			}
+		}
+	}
+	m.ok = m.build("OK")
+	return m
+}
+
+// record is the option that gives a duration of this method its
+// attributes, for a call that ended with err. The cache is keyed by the
+// error's code, a byte, which a sync.Map holds without allocating.
+func (m *methodEntry) record(err error) []metric.RecordOption {
+	if err == nil {
+		return m.ok
+	}
+	code := codeOf(err)
+	if v, ok := m.statuses.Load(code); ok {
+		return v.([]metric.RecordOption)
+	}
+	v, _ := m.statuses.LoadOrStore(code, m.build(observe.StatusOf(code)))
+	return v.([]metric.RecordOption)
+}
+
+func (m *methodEntry) build(status string) []metric.RecordOption {
+	kv := append(slices.Clip(m.metric), attribute.String("rpc.response.status_code", status))
 	if status != "OK" {
 		kv = append(kv, attribute.String("error.type", status))
 	}
-	if host, port, ok := hostPort(k.server); ok {
-		kv = append(kv, attribute.String("server.address", host), attribute.Int("server.port", port))
-	}
-	opt := metric.WithAttributeSet(attribute.NewSet(kv...))
-	if n := countOf(&o.attrs); n < maxAttrSets {
-		o.attrs.Store(k, opt)
-	}
-	return opt
+	return []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
 }
 
-func countOf(m *sync.Map) int {
-	n := 0
-	m.Range(func(any, any) bool { n++; return n < maxAttrSets })
-	return n
+// codeOf is objerr.CodeOf without its allocation (errors.As makes its
+// target escape).
+func codeOf(err error) objerr.Code {
+	if e, ok := errors.AsType[*objerr.Error](err); ok {
+		return e.Code
+	}
+	return objerr.CodeUnknown
 }
 
-// method is the call's rpc.method: "Interface/Method", or "_OTHER" for a
-// method the server does not have, as the conventions ask, so that a
-// caller cannot make up series.
-func method(call *remote.CallInfo) string {
-	if call.Interface == "" || call.Method == "" {
+// statusAttrs are a span's attributes for a call that ended with err,
+// built once per code.
+func statusAttrs(err error) []attribute.KeyValue {
+	if err == nil {
+		return okAttrs
+	}
+	code := codeOf(err)
+	if v, ok := spanStatuses.Load(code); ok {
+		return v.([]attribute.KeyValue)
+	}
+	status := observe.StatusOf(code)
+	v, _ := spanStatuses.LoadOrStore(code, []attribute.KeyValue{
+		attribute.String("rpc.response.status_code", status), attribute.String("error.type", status)})
+	return v.([]attribute.KeyValue)
+}
+
+var (
+	okAttrs      = []attribute.KeyValue{attribute.String("rpc.response.status_code", "OK")}
+	spanStatuses sync.Map // objerr.Code -> []attribute.KeyValue
+)
+
+// methodName is the call's rpc.method: "Interface/Method", or "_OTHER"
+// for a method the server does not have, as the conventions ask, so
+// that a caller cannot make up series.
+func methodName(iface, method string) string {
+	if iface == "" || method == "" {
 		return "_OTHER"
 	}
-	return call.Interface + "/" + call.Method
+	return iface + "/" + method
 }
 
 func hostPort(endpoint string) (string, int, bool) {
@@ -224,24 +325,25 @@ func hostPort(endpoint string) (string, int, bool) {
 	return host, port, err == nil
 }
 
-// metaCarrier lets a propagator read a call's metadata and, on the
-// client, write it.
-type metaCarrier struct {
-	md    *remote.Metadata
-	write bool
-}
+// readCarrier lets a propagator read a call's metadata; writeCarrier
+// also lets it write, on the client. They are pointers to the metadata,
+// so that making one allocates nothing.
+type (
+	readCarrier  remote.Metadata
+	writeCarrier remote.Metadata
+)
 
-func (c metaCarrier) Get(key string) string { return c.md.Get(key) }
+func (c *readCarrier) Get(key string) string { return (*remote.Metadata)(c).Get(key) }
+func (c *readCarrier) Set(string, string)    {}
+func (c *readCarrier) Keys() []string        { return keys((*remote.Metadata)(c)) }
 
-func (c metaCarrier) Set(key, value string) {
-	if c.write {
-		c.md.Set(key, value)
-	}
-}
+func (c *writeCarrier) Get(key string) string { return (*remote.Metadata)(c).Get(key) }
+func (c *writeCarrier) Set(key, value string) { (*remote.Metadata)(c).Set(key, value) }
+func (c *writeCarrier) Keys() []string        { return keys((*remote.Metadata)(c)) }
 
-func (c metaCarrier) Keys() []string {
+func keys(md *remote.Metadata) []string {
 	var keys []string
-	for k := range c.md.All() {
+	for k := range md.All() {
 		keys = append(keys, k)
 	}
 	return keys
