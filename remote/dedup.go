@@ -243,6 +243,15 @@ func (t *completions) lapsed(caller uuid.UUID) {
 	}
 }
 
+// knows reports whether the table keeps anything for caller: records, or
+// the floor that refuses late repeats. While it does, the caller's id
+// must stay bound to the identity that made the calls (sweepClaims).
+func (t *completions) knows(caller uuid.UUID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.callers[caller] != nil
+}
+
 // stats reports the records kept, their bytes, and the repeats answered.
 func (t *completions) stats() (records, bytes int, answered uint64) {
 	t.mu.Lock()
