@@ -26,6 +26,7 @@ import (
 const (
 	maxMembersPerGroup = 1024
 	maxWatchersPerName = 256
+	maxWatchersPerPeer = 256 // one caller (runtime id): others keep room
 	maxWatchers        = 4096
 	changedTimeout     = 10 * time.Second
 )
@@ -42,6 +43,7 @@ type groupServer struct {
 	watchers map[string][]*watcher
 	unfollow func() // stops a SharedGroupStore's change feed; nil otherwise
 	nwatch   int
+	byPeer   map[uuid.UUID]int // watches per calling runtime
 	wg       sync.WaitGroup
 }
 
@@ -53,6 +55,7 @@ type memberKey struct {
 
 type watcher struct {
 	group   string
+	peer    uuid.UUID // the caller that set it; uuid.Nil in-process
 	l       MembersListener
 	stop    func() // stops watching l's owner
 	pending bool   // a change not sent yet
@@ -64,7 +67,7 @@ type watcher struct {
 // already in the store.
 func (s *Server) serveGroups() error {
 	gs := &groupServer{s: s, held: make(map[memberKey]*binding), lapsed: make(map[memberKey]bool),
-		watchers: make(map[string][]*watcher)}
+		watchers: make(map[string][]*watcher), byPeer: make(map[uuid.UUID]int)}
 	gs.store, _ = s.opts.Store.(GroupStore)
 	s.groups = gs
 	if sg, _, ok := gs.sharedGroups(); ok {
@@ -298,6 +301,7 @@ func (gs *groupServer) Watch(ctx context.Context, group string, l MembersListene
 		return errors.New("objrmi registry: Watch: nil listener")
 	}
 	w := &watcher{group: group, l: l}
+	w.peer, _ = remote.Caller(ctx)
 	gs.mu.Lock()
 	defer gs.mu.Unlock()
 	if gs.closed {
@@ -306,8 +310,15 @@ func (gs *groupServer) Watch(ctx context.Context, group string, l MembersListene
 	if len(gs.watchers[group]) >= maxWatchersPerName || gs.nwatch >= maxWatchers {
 		return fmt.Errorf("%w: too many watches (%d on %q, %d in all)", ErrStore, len(gs.watchers[group]), group, gs.nwatch)
 	}
+	if w.peer != uuid.Nil && gs.byPeer[w.peer] >= maxWatchersPerPeer {
+		return fmt.Errorf("%w: too many watches by this caller (%d, the most one runtime may set): release group stubs or watches it no longer needs",
+			ErrStore, gs.byPeer[w.peer])
+	}
 	gs.watchers[group] = append(gs.watchers[group], w)
 	gs.nwatch++
+	if w.peer != uuid.Nil {
+		gs.byPeer[w.peer]++
+	}
 	// Gone with the listener's owner (a client that died): its lease
 	// here lapses, and the watch ends.
 	lost := gs.s.rt.Watch(l)
@@ -382,6 +393,11 @@ func (gs *groupServer) unwatch(w *watcher) {
 		if o == w {
 			gs.watchers[w.group] = append(ws[:i:i], ws[i+1:]...)
 			gs.nwatch--
+			if w.peer != uuid.Nil {
+				if gs.byPeer[w.peer]--; gs.byPeer[w.peer] <= 0 {
+					delete(gs.byPeer, w.peer)
+				}
+			}
 			break
 		}
 	}

@@ -30,9 +30,9 @@ import (
 // without an acknowledgement: a repeat at or below it finds no record
 // and is refused with objerr.CodeRecordGone, never run again.
 //
-// Records are bounded in count (in all and per caller) and in bytes. A
-// new call that finds no room is refused as overloaded, not run, with a
-// RetryAfter: a protected call never runs without a record. A reply too
+// Records are bounded in count (in all and per caller) and in bytes, and
+// the callers remembered by MaxRecords too. A new call that finds no
+// room is refused as overloaded, not run, with a RetryAfter: a protected call never runs without a record. A reply too
 // large for the byte bound is sent but not kept, and its call counts as
 // gone.
 //
@@ -43,7 +43,8 @@ import (
 // exactly-once calls (RetryPolicy.ExactlyOnce) as a server
 // (Options.Completion). Zero fields take defaults.
 type CompletionLimits struct {
-	// MaxRecords bounds the records in all, default 65,536;
+	// MaxRecords bounds the records in all, and the callers remembered,
+	// default 65,536;
 	// MaxRecordsPerCaller those of one calling runtime, default 8,192.
 	MaxRecords, MaxRecordsPerCaller int
 	// MaxBytes bounds the replies kept in all, default 64 MiB.
@@ -113,6 +114,23 @@ func (t *completions) serve(ctx context.Context, caller uuid.UUID, h *wire.CallH
 	t.mu.Lock()
 	cr := t.callers[caller]
 	if cr == nil {
+		// A caller is remembered for two windows after its last call,
+		// records or none: bounded like the records, so that a peer
+		// that comes back under fresh ids cannot grow the table. A call
+		// that would be refused below leaves nothing behind.
+		if h.Seq < h.Acked {
+			t.mu.Unlock()
+			return wire.ErrorReply(h.ID, objerr.CodeRecordGone, &wire.ErrorBody{Message: fmt.Sprintf(
+				"call %d is a repeat of a call whose outcome the caller already acknowledged; it was not run again", h.Seq)})
+		}
+		if len(t.callers) >= t.lim.MaxRecords {
+			n := len(t.callers)
+			t.mu.Unlock()
+			return wire.ErrorReply(h.ID, objerr.CodeOverloaded, &wire.ErrorBody{
+				Message: fmt.Sprintf("no room for the completion records of another caller (%d callers remembered; Options.Completion.MaxRecords): it was not run; retry later",
+					n),
+				RetryAfter: int64(t.lim.Window / 100)})
+		}
 		cr = &callerRecords{recs: make(map[uint64]*record)}
 		t.callers[caller] = cr
 	}
@@ -241,6 +259,15 @@ func (t *completions) lapsed(caller uuid.UUID) {
 			t.forget(cr, seq, rec)
 		}
 	}
+}
+
+// knows reports whether the table keeps anything for caller: records, or
+// the floor that refuses late repeats. While it does, the caller's id
+// must stay bound to the identity that made the calls (sweepClaims).
+func (t *completions) knows(caller uuid.UUID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.callers[caller] != nil
 }
 
 // stats reports the records kept, their bytes, and the repeats answered.

@@ -2,7 +2,10 @@ package remote
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/google/uuid"
@@ -82,7 +85,8 @@ type Interceptor func(ctx context.Context, call *CallInfo, next func(context.Con
 // carry a span; on the client it may add to call.Meta, which is sent).
 // CallEnd runs after, with that context, how long the call took, and
 // its error (an *objerr.Error on the server) or nil. Both run on the
-// call's goroutine, so they must be quick. An observer may keep call
+// call's goroutine, so they must be quick. A panic in either is logged,
+// and the call goes on without that observer. An observer may keep call
 // until its CallEnd returns, reading only what was set before CallStart
 // (everything but Meta and ReplyMeta): the call's goroutine changes
 // those.
@@ -104,8 +108,10 @@ func chain(ctx context.Context, info *CallInfo, ics []Interceptor, final func(co
 	})
 }
 
-// observed runs call between the observers' CallStart and CallEnd.
-func observed(ctx context.Context, obs []Observer, info *CallInfo, call func(context.Context) error) error {
+// observed runs call between the observers' CallStart and CallEnd. An
+// observer that panics is logged and skipped: a hook's bug must neither
+// fail the call nor, on a server's worker, end the process.
+func observed(ctx context.Context, log *slog.Logger, obs []Observer, info *CallInfo, call func(context.Context) error) error {
 	info.Start = time.Now()
 	if len(obs) == 0 {
 		return call(ctx)
@@ -113,13 +119,43 @@ func observed(ctx context.Context, obs []Observer, info *CallInfo, call func(con
 	var small [4]context.Context
 	ctxs := small[:0]
 	for _, o := range obs {
-		ctx = o.CallStart(ctx, info)
+		ctx = observerStart(ctx, log, o, info)
 		ctxs = append(ctxs, ctx)
 	}
 	err := call(ctx)
 	elapsed := time.Since(info.Start)
 	for i := len(obs) - 1; i >= 0; i-- {
-		obs[i].CallEnd(ctxs[i], info, elapsed, err)
+		observerEnd(ctxs[i], log, obs[i], info, elapsed, err)
 	}
 	return err
+}
+
+// observerStart runs o's CallStart; if it panics, the call goes on with ctx.
+func observerStart(ctx context.Context, log *slog.Logger, o Observer, info *CallInfo) (out context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			observerPanicked(log, "CallStart", o, info, r)
+			out = ctx
+		}
+	}()
+	if out = o.CallStart(ctx, info); out == nil {
+		out = ctx
+	}
+	return out
+}
+
+// observerEnd runs o's CallEnd.
+func observerEnd(ctx context.Context, log *slog.Logger, o Observer, info *CallInfo, elapsed time.Duration, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			observerPanicked(log, "CallEnd", o, info, r)
+		}
+	}()
+	o.CallEnd(ctx, info, elapsed, err)
+}
+
+func observerPanicked(log *slog.Logger, hook string, o Observer, info *CallInfo, r any) {
+	log.Error("objrmi: an observer panicked; the call went on without it: fix the observer",
+		"hook", hook, "observer", fmt.Sprintf("%T", o), "method", info.Interface+"."+info.Method,
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 }

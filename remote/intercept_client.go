@@ -56,7 +56,7 @@ func (s stubRuntime) Intercept(ctx context.Context, oc *link.OutCall, do func(co
 		}
 		return err
 	}
-	return observed(ctx, s.opts.Observers, info, func(ctx context.Context) error {
+	return observed(ctx, s.log, s.opts.Observers, info, func(ctx context.Context) error {
 		return chain(ctx, info, s.opts.ClientInterceptors, final)
 	})
 }

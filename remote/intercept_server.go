@@ -31,7 +31,7 @@ func (s *session) observe(ctx context.Context, c *transport.Conn, h *wire.CallHe
 		reply = s.serve(sc, c, h, args)
 	} else {
 		info := sc.callInfo(c)
-		observed(sc, obs, info, func(ctx context.Context) error {
+		observed(sc, s.rt.log, obs, info, func(ctx context.Context) error {
 			reply = s.serve(ctx, c, h, args)
 			return replyError(reply)
 		})

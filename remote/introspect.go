@@ -62,7 +62,9 @@ type TypeDesc struct {
 	Elem *TypeDesc `msgpack:",omitempty"`
 	// Key is a map's key.
 	Key *TypeDesc `msgpack:",omitempty"`
-	// Fields are a struct's fields, by their names on the wire.
+	// Fields are a struct's fields, by their names on the wire. A struct
+	// met again inside itself (a recursive type), or past a description's
+	// bounds on depth and size, has none: Go names it.
 	Fields []FieldDesc `msgpack:",omitempty"`
 }
 
@@ -102,13 +104,14 @@ func (in introspector) Describe(ctx context.Context, object uint64) (Description
 
 func describe(it *iface.Interface) Description {
 	d := Description{Version: DescriptionVersion, Interface: it.Name}
+	td := &describer{onPath: make(map[reflect.Type]bool)}
 	for _, m := range it.Methods {
 		md := MethodDesc{Name: m.Name, Sig: m.Sig}
 		for _, sh := range m.In {
-			md.Params = append(md.Params, typeDesc(sh, 0))
+			md.Params = append(md.Params, td.typeDesc(sh, 0))
 		}
 		for _, sh := range m.Out {
-			md.Results = append(md.Results, typeDesc(sh, 0))
+			md.Results = append(md.Results, td.typeDesc(sh, 0))
 		}
 		if s := m.Marks.String(); s != "" {
 			md.Marks = strings.Split(s, ",")
@@ -118,15 +121,30 @@ func describe(it *iface.Interface) Description {
 	return d
 }
 
-// maxTypeDepth bounds a description of nested (or recursive) types.
-const maxTypeDepth = 8
+// maxTypeDepth bounds a description of nested types, and maxTypeNodes
+// the nodes of one description: without it, a wide type nested deep
+// grows as its width to the power of the depth, and any caller could
+// make the runtime build it.
+const (
+	maxTypeDepth = 8
+	maxTypeNodes = 1 << 12
+)
+
+// describer builds the TypeDescs of one description. A struct type is
+// expanded once on each path, so a recursive type is described to its
+// first repeat: the repeat names the type (Go) without its fields.
+type describer struct {
+	nodes  int
+	onPath map[reflect.Type]bool
+}
 
 var (
 	timeType     = reflect.TypeFor[time.Time]()
 	durationType = reflect.TypeFor[time.Duration]()
 )
 
-func typeDesc(sh *iface.Shape, depth int) TypeDesc {
+func (d *describer) typeDesc(sh *iface.Shape, depth int) TypeDesc {
+	d.nodes++
 	t := sh.Type
 	td := TypeDesc{Go: t.String()}
 	switch {
@@ -172,19 +190,23 @@ func typeDesc(sh *iface.Shape, depth int) TypeDesc {
 	default:
 		td.Kind = "any"
 	}
-	if depth >= maxTypeDepth {
+	if depth >= maxTypeDepth || d.nodes >= maxTypeNodes || d.onPath[t] {
 		return td
 	}
+	if t.Kind() == reflect.Struct {
+		d.onPath[t] = true
+		defer delete(d.onPath, t)
+	}
 	if sh.Elem != nil {
-		e := typeDesc(sh.Elem, depth+1)
+		e := d.typeDesc(sh.Elem, depth+1)
 		td.Elem = &e
 	}
 	if sh.Key != nil {
-		k := typeDesc(sh.Key, depth+1)
+		k := d.typeDesc(sh.Key, depth+1)
 		td.Key = &k
 	}
 	for _, f := range sh.Fields {
-		td.Fields = append(td.Fields, FieldDesc{Name: f.Name, Type: typeDesc(f.Shape, depth+1)})
+		td.Fields = append(td.Fields, FieldDesc{Name: f.Name, Type: d.typeDesc(f.Shape, depth+1)})
 	}
 	return td
 }

@@ -122,9 +122,9 @@ func (rt *Runtime) authorize(ctx context.Context, e *export, call Call) error {
 // principal (and how it was proved) when the connection authenticated,
 // else the peer's host: the address it dialled in from, or the host this
 // runtime dialled to reach it. Another identity presenting the same id
-// is refused while the first has a session, DGC state or references
-// held here, so it can neither clean that runtime's references nor take
-// over its calls and callbacks.
+// is refused while the first has a session, DGC state, references held
+// here or completion records, so it can neither clean that runtime's
+// references nor take over its calls, callbacks and recorded replies.
 //
 // A runtime id is thus never weaker than the network address that first
 // presented it: an anonymous runtime keeps one host. A runtime that must
@@ -171,7 +171,7 @@ func (rt *Runtime) dialHost(endpoint string, nc net.Conn) string {
 }
 
 // sweepClaims forgets the claims of runtimes with no session, no DGC
-// state and no reference held here left.
+// state, no reference held here and no completion record left.
 func (rt *Runtime) sweepClaims() {
 	t := &rt.sessions
 	t.mu.Lock()
@@ -183,7 +183,9 @@ func (rt *Runtime) sweepClaims() {
 	}
 	t.mu.Unlock()
 	for _, id := range ids {
-		if rt.dgc.Knows(id) || rt.held.Holds(id) {
+		// Completion records answer repeats before any rule runs: the id
+		// stays bound to its claimant as long as they are kept.
+		if rt.dgc.Knows(id) || rt.held.Holds(id) || rt.ft.records.knows(id) {
 			continue
 		}
 		t.mu.Lock()
