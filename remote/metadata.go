@@ -103,7 +103,9 @@ func WithMetadata(ctx context.Context, kv ...string) context.Context {
 // WithReplyMetadata returns a context whose remote calls store their
 // reply's metadata in dst when the reply arrives (an error reply
 // included). Each call overwrites dst: give each its own context, or
-// read dst before the next call.
+// read dst before the next call. Reply metadata past the limits
+// (MaxMetadataPairs, MaxMetadataBytes) is left out, and the call's
+// results still come back.
 func WithReplyMetadata(ctx context.Context, dst *Metadata) context.Context {
 	cm := &link.CallMeta{}
 	if prev := link.CallMetaOf(ctx); prev != nil {
