@@ -78,10 +78,17 @@ func encodeAny(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
 		return e.Encode(v)
 	}
 	if s.Remote != nil {
-		// Encode wants the interface itself, as a struct field would give it.
-		return Encode(e, s, reflect.ValueOf(&v).Elem(), refs)
+		return encodeRemote(e, s, v, refs)
 	}
 	return Encode(e, s, reflect.ValueOf(v), refs)
+}
+
+// encodeRemote is encodeAny for a remote interface, apart so that only
+// its v is moved to the heap by &v: in encodeAny, that cost two
+// allocations on every small call.
+func encodeRemote(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
+	// Encode wants the interface itself, as a struct field would give it.
+	return Encode(e, s, reflect.ValueOf(&v).Elem(), refs)
 }
 
 // DecodeList reads one msgpack array into ptrs, which point to values of

@@ -147,18 +147,26 @@ func (f *Frame) Release() {
 // ReadFrame reads one frame from r. A frame longer than max is refused
 // before any of it is allocated; an empty frame is a protocol error.
 func ReadFrame(r io.Reader, max int) (*Frame, error) {
-	var p [prefixLen]byte
-	if _, err := io.ReadFull(r, p[:]); err != nil {
+	// The prefix is read into the pooled frame's own bytes: a local array
+	// would escape through r and cost an allocation per frame.
+	f := framePool.Get().(*Frame)
+	if cap(f.B) < prefixLen {
+		f.B = make([]byte, 0, 512)
+	}
+	p := f.B[:prefixLen]
+	if _, err := io.ReadFull(r, p); err != nil {
+		f.Release()
 		return nil, err
 	}
-	n := int(binary.BigEndian.Uint32(p[:]))
+	n := int(binary.BigEndian.Uint32(p))
 	if n > max {
+		f.Release()
 		return nil, fmt.Errorf("%w: %d bytes announced, limit %d", ErrFrameTooLarge, n, max)
 	}
 	if n == 0 {
+		f.Release()
 		return nil, errors.New("objrmi/wire: empty frame")
 	}
-	f := framePool.Get().(*Frame)
 	if err := f.fill(r, n); err != nil {
 		f.Release()
 		if err == io.EOF {
