@@ -125,6 +125,18 @@ func DecodeValues(d *wire.Decoder, shapes []*iface.Shape, vals []reflect.Value, 
 	return nil
 }
 
+// ListLen reads the length of an argument or result list, which must be
+// want: generated server code decodes the values one by one after it.
+func ListLen(d *wire.Decoder, want int) error { return listLen(d, want) }
+
+// EncodeOne writes one value of a list by its shape, as EncodeList does.
+func EncodeOne(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
+	return encodeAny(e, s, v, refs)
+}
+
+// IsNil reports whether the next value is msgpack's nil.
+func IsNil(d *wire.Decoder) bool { return isNil(d) }
+
 func listLen(d *wire.Decoder, want int) error {
 	n, err := d.DecodeArrayLen()
 	if err != nil {
