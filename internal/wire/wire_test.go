@@ -269,3 +269,26 @@ func TestCopyBytes(t *testing.T) {
 	_, err := d.CopyBytes()
 	assert.ErrorIs(t, err, ErrMalformed)
 }
+
+// A large frame that arrives is allocated once, at its size: growing a
+// buffer as its bytes came in allocated about three times as much.
+func TestLargeFrameIsAllocatedOnce(t *testing.T) {
+	const n = 1<<20 + 100
+	body := bytes.Repeat([]byte{9}, n)
+	body[0] = byte(KindReturn)
+	whole := append(binary.BigEndian.AppendUint32(nil, n), body...)
+	read := func() {
+		f, err := ReadFrame(bufio.NewReaderSize(bytes.NewReader(whole), 4096), n)
+		require.NoError(t, err)
+		require.Equal(t, body, f.B)
+		f.Release()
+	}
+	read() // fills the chunk pool
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	read()
+	runtime.ReadMemStats(&after)
+	// The frame, plus its chunks if the pool lost them (the race
+	// detector drops pooled items at random): at most about 2n.
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(2*n+n/4), "bytes allocated for a frame of %d", n)
+}
