@@ -66,10 +66,14 @@ var ErrFrameTooLarge = errors.New("objrmi/wire: frame exceeds the size limit")
 // Buffer is an outgoing frame under construction. It implements io.Writer
 // so a msgpack encoder can write straight into it, and it is pooled.
 type Buffer struct {
-	B []byte
+	B     []byte
+	small []byte // the buffer's own bytes, while B is a pooled large slice
 }
 
-var bufPool = sync.Pool{New: func() any { return &Buffer{B: make([]byte, 0, 512)} }}
+var bufPool = sync.Pool{New: func() any {
+	p := make([]byte, 0, 512)
+	return &Buffer{B: p, small: p}
+}}
 
 // maxPooled keeps one huge frame from pinning its memory in the pool.
 const maxPooled = 1 << 20
@@ -83,6 +87,9 @@ func GetBuffer(k Kind) *Buffer {
 
 // Release returns b to the pool. b must not be used afterwards.
 func (b *Buffer) Release() {
+	if cap(b.B) > trustedPrefix && putLarge(b.B) {
+		b.B = b.small[:0]
+	}
 	if cap(b.B) > maxPooled {
 		return
 	}
@@ -91,8 +98,21 @@ func (b *Buffer) Release() {
 
 // Write appends p; it never fails.
 func (b *Buffer) Write(p []byte) (int, error) {
+	if need := len(b.B) + len(p); need > cap(b.B) && need > trustedPrefix {
+		b.grow(need)
+	}
 	b.B = append(b.B, p...)
 	return len(p), nil
+}
+
+// grow moves b's bytes to a pooled large slice of at least need bytes.
+func (b *Buffer) grow(need int) {
+	nb := getLarge(max(need, 2*cap(b.B)))[:len(b.B)]
+	copy(nb, b.B)
+	if cap(b.B) > trustedPrefix {
+		putLarge(b.B)
+	}
+	b.B = nb
 }
 
 // WriteByte appends c; it never fails.
@@ -125,10 +145,14 @@ func (b *Buffer) Bytes() []byte {
 // Frame is an incoming frame: its body without the length prefix. The
 // first byte is the kind.
 type Frame struct {
-	B []byte
+	B     []byte
+	small []byte // the frame's own bytes, while B is a pooled large slice
 }
 
-var framePool = sync.Pool{New: func() any { return &Frame{B: make([]byte, 0, 512)} }}
+var framePool = sync.Pool{New: func() any {
+	p := make([]byte, 0, 512)
+	return &Frame{B: p, small: p}
+}}
 
 // Kind reports the frame's kind.
 func (f *Frame) Kind() Kind { return Kind(f.B[0]) }
@@ -138,6 +162,9 @@ func (f *Frame) Body() []byte { return f.B[1:] }
 
 // Release returns f to the pool. f must not be used afterwards.
 func (f *Frame) Release() {
+	if cap(f.B) > trustedPrefix && putLarge(f.B) {
+		f.B = f.small[:0]
+	}
 	if cap(f.B) > maxPooled {
 		return
 	}
@@ -210,7 +237,7 @@ func (f *Frame) fill(r io.Reader, n int) error {
 			return err
 		}
 	}
-	f.B = make([]byte, n)
+	f.B = getLarge(n)
 	for i, c := range chunks {
 		copy(f.B[i*trustedPrefix:], c[:])
 	}
