@@ -11,7 +11,9 @@ import (
 
 func init() {
 	stub.Register[Groups](func(s *stub.Stub) Groups { return groupsStub{s} })
+	stub.RegisterServer[Groups](groupsServer, "Join", "Leave", "Members", "Watch")
 	stub.Register[MembersListener](func(s *stub.Stub) MembersListener { return membersListenerStub{s} })
+	stub.RegisterServer[MembersListener](membersListenerServer, "Changed")
 }
 
 // groupsStub is the client shell of Groups: each method forwards to stub.Stub.Invoke.
@@ -37,6 +39,48 @@ func (s groupsStub) Watch(ctx context.Context, group string, l MembersListener) 
 	return s.Invoke(ctx, 3, []any{group, l}, nil)
 }
 
+// groupsServer serves a call to obj, an object exported as Groups, without reflection.
+func groupsServer(ctx context.Context, obj Groups, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[remote.Ref](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Join(ctx, a0, a1)
+		c.Return(err)
+	case 1:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[remote.Ref](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Leave(ctx, a0, a1)
+		c.Return(err)
+	case 2:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Members(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 3:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[MembersListener](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Watch(ctx, a0, a1)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
+}
+
 // membersListenerStub is the client shell of MembersListener: each method forwards to stub.Stub.Invoke.
 type membersListenerStub struct{ *stub.Stub }
 
@@ -44,4 +88,21 @@ var _ MembersListener = membersListenerStub{}
 
 func (s membersListenerStub) Changed(ctx context.Context, group string, members []remote.Ref) error {
 	return s.Invoke(ctx, 0, []any{group, members}, nil)
+}
+
+// membersListenerServer serves a call to obj, an object exported as MembersListener, without reflection.
+func membersListenerServer(ctx context.Context, obj MembersListener, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[[]remote.Ref](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Changed(ctx, a0, a1)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
 }

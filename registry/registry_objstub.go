@@ -11,6 +11,7 @@ import (
 
 func init() {
 	stub.Register[Registry](func(s *stub.Stub) Registry { return registryStub{s} })
+	stub.RegisterServer[Registry](registryServer, "Bind", "List", "Lookup", "Rebind", "Unbind")
 }
 
 // registryStub is the client shell of Registry: each method forwards to stub.Stub.Invoke.
@@ -40,4 +41,53 @@ func (s registryStub) Rebind(ctx context.Context, name string, obj remote.Ref) e
 
 func (s registryStub) Unbind(ctx context.Context, name string) error {
 	return s.Invoke(ctx, 4, []any{name}, nil)
+}
+
+// registryServer serves a call to obj, an object exported as Registry, without reflection.
+func registryServer(ctx context.Context, obj Registry, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[remote.Ref](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Bind(ctx, a0, a1)
+		c.Return(err)
+	case 1:
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.List(ctx)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 2:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Lookup(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 3:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[remote.Ref](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Rebind(ctx, a0, a1)
+		c.Return(err)
+	case 4:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Unbind(ctx, a0)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
 }

@@ -10,6 +10,7 @@ import (
 
 func init() {
 	stub.Register[Health](func(s *stub.Stub) Health { return healthStub{s} })
+	stub.RegisterServer[Health](healthServer, "Check")
 }
 
 // healthStub is the client shell of Health: each method forwards to stub.Stub.Invoke.
@@ -21,4 +22,22 @@ func (s healthStub) Check(ctx context.Context, service string) (HealthStatus, er
 	var r0 HealthStatus
 	err := s.Invoke(ctx, 0, []any{service}, []any{&r0})
 	return r0, err
+}
+
+// healthServer serves a call to obj, an object exported as Health, without reflection.
+func healthServer(ctx context.Context, obj Health, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Check(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }

@@ -25,7 +25,7 @@ func (s *session) observe(ctx context.Context, c *transport.Conn, h *wire.CallHe
 		return wire.ErrorReply(h.ID, objerr.CodeLimit, &wire.ErrorBody{
 			Message: fmt.Sprintf("call metadata refused: %v (MaxMetadataPairs %d, MaxMetadataBytes %d)", err, MaxMetadataPairs, MaxMetadataBytes)})
 	}
-	sc := &serverCall{Context: ctx, s: s, h: h}
+	sc := &serverCall{Context: ctx, s: s, h: h, conn: c}
 	var reply *wire.Buffer
 	if obs := s.rt.opts.Observers; len(obs) == 0 {
 		reply = s.serve(sc, c, h, args)
@@ -68,12 +68,23 @@ func (sc *serverCall) callInfo(c *transport.Conn) *CallInfo {
 }
 
 // intercept runs the allowed call h to e inside the server interceptors.
-func (s *session) intercept(ctx context.Context, e *export, h *wire.CallHeader, args *wire.Decoder) (reply *wire.Buffer) {
+func (s *session) intercept(ctx context.Context, e *export, h *wire.CallHeader, args *wire.Decoder) *wire.Buffer {
 	ics := s.rt.opts.ServerInterceptors
-	sc := serverCallOf(ctx)
-	if len(ics) == 0 || sc == nil {
+	if len(ics) == 0 {
 		return e.skel.Serve(ctx, h, args, &s.env)
 	}
+	sc := serverCallOf(ctx)
+	if sc == nil {
+		return e.skel.Serve(ctx, h, args, &s.env)
+	}
+	return s.intercepted(ctx, e, h, args, ics, sc)
+}
+
+// intercepted is intercept with interceptors. It is apart because its
+// deferred recover captures reply, which then costs an allocation on
+// every call, interceptors or not.
+func (s *session) intercepted(ctx context.Context, e *export, h *wire.CallHeader, args *wire.Decoder,
+	ics []Interceptor, sc *serverCall) (reply *wire.Buffer) {
 	c, _ := callerConn(ctx)
 	info := sc.callInfo(c)
 	var ran error // what the method's reply said, once it ran

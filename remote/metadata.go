@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/objrmi/objrmi/internal/link"
+	"github.com/objrmi/objrmi/internal/transport"
 	"github.com/objrmi/objrmi/internal/wire"
 )
 
@@ -159,6 +160,9 @@ type serverCall struct {
 	context.Context
 	s *session
 	h *wire.CallHeader
+	// conn is the connection the call came on, which Value gives for
+	// callerKey: serve then needs no context.WithValue of its own.
+	conn *transport.Conn
 	// info describes the call to observers and interceptors, filled once
 	// the first of them needs it.
 	info   *CallInfo
@@ -170,8 +174,13 @@ type serverCall struct {
 type serverCallKey struct{}
 
 func (sc *serverCall) Value(key any) any {
-	if key == (serverCallKey{}) {
+	switch key {
+	case serverCallKey{}:
 		return sc
+	case callerKey{}:
+		if sc.conn != nil {
+			return sc.conn
+		}
 	}
 	return sc.Context.Value(key)
 }

@@ -163,7 +163,9 @@ func (s *session) serve(ctx context.Context, c *transport.Conn, h *wire.CallHead
 			Message: "the runtime is closing: the call was not run"})
 	}
 	e, why := rt.exports.lookup(h.Object)
-	ctx = context.WithValue(ctx, callerKey{}, c)
+	if sc, ok := ctx.(*serverCall); !ok || sc.conn != c {
+		ctx = context.WithValue(ctx, callerKey{}, c)
+	}
 	if rt.opts.Authorize == nil && (e == nil || e.authorize == nil) {
 		if e == nil {
 			return wire.ErrorReply(h.ID, objerr.CodeNoSuchObject, &wire.ErrorBody{Message: why})

@@ -74,12 +74,14 @@ func TestSeedsAreServed(t *testing.T) {
 // transport does, to every method of Shapes through Serve. Serve must
 // never panic, must answer with a reply that decodes, and must report
 // CodePanic exactly when the method itself panicked: a refusal before
-// the method ran is never "method panicked".
+// the method ran is never "method panicked". The generated server code
+// and reflection must give the same reply.
 func FuzzServe(f *testing.F) {
 	for _, s := range seeds(f) {
 		f.Add(s)
 	}
 	it, impl, sk := newShapes(f)
+	slow := newReflectShapes(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -97,6 +99,9 @@ func FuzzServe(f *testing.F) {
 			t.Fatalf("%s: %v", m.Name, err)
 		}
 		panicked := impl.panics.Load() != before
+		if want, err := serve(slow, m, data[1:]); err != nil || want.code != r.code || want.body != r.body {
+			t.Fatalf("%s: generated code answered %s %q, reflection %s %q (%v)", m.Name, r.code, r.body.Message, want.code, want.body.Message, err)
+		}
 		if (r.code == objerr.CodePanic) != panicked {
 			t.Fatalf("%s: reply %q (%s), and the method itself panicked: %v", m.Name, r.code, r.body.Message, panicked)
 		}

@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/objrmi/objrmi/internal/codec"
+	"github.com/objrmi/objrmi/internal/dispatch"
 	"github.com/objrmi/objrmi/internal/iface"
 	"github.com/objrmi/objrmi/internal/link"
 	"github.com/objrmi/objrmi/internal/wire"
@@ -55,6 +56,10 @@ type skel struct {
 	// variadic marks the methods whose last parameter is ...T: the
 	// decoded []T is passed with CallSlice, as Call would panic on it.
 	variadic []bool
+	// fast is the server code objstub generated for the interface, bound
+	// to obj, if there is any (dispatch.go); methods it does not serve
+	// (streams) go through reflection.
+	fast dispatch.Serve
 }
 
 // build builds the skeleton for obj as the remote interface T. Only the
@@ -74,6 +79,9 @@ func build(it *iface.Interface, obj any) (*skel, error) {
 		}
 		s.methods[i] = fn.Func
 		s.variadic[i] = fn.Type.IsVariadic()
+	}
+	if mk := dispatch.Lookup(it.Type); mk != nil && generated {
+		s.fast = mk(obj)
 	}
 	return s, nil
 }
@@ -111,6 +119,10 @@ func callable(fn, recv reflect.Type, m *iface.Method) error {
 	return nil
 }
 
+// generated is off only in tests that compare the generated server code
+// with reflection (export_test.go).
+var generated = true
+
 var (
 	ctxType = reflect.TypeFor[context.Context]()
 	errType = reflect.TypeFor[error]()
@@ -140,6 +152,18 @@ func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder
 	if refusal := streamMismatch(ctx, h, m); refusal != nil {
 		return refusal
 	}
+	if s.fast != nil && m.Stream == nil {
+		if reply, ok := s.serveFast(ctx, h, m, args, env); ok {
+			return reply
+		}
+	}
+	return s.serveReflect(ctx, h, m, args, env)
+}
+
+// serveReflect serves a call by reflection. It is apart from Serve
+// because its &ctx moves ctx to the heap on entry, which the generated
+// path does not need.
+func (s *skel) serveReflect(ctx context.Context, h *wire.CallHeader, m *iface.Method, args *wire.Decoder, env *link.Env) (reply *wire.Buffer) {
 	// step says where a panic happened, so that only a panic inside the
 	// method is reported as the method's.
 	step := stepDecode
@@ -157,17 +181,7 @@ func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder
 		in[2+i] = reflect.New(sh.Type).Elem()
 	}
 	if err := codec.DecodeValues(args, m.In, in[2:], env.Refs); err != nil {
-		if errors.Is(err, objerr.ErrLimit) {
-			// The arguments were well formed, but more than this runtime
-			// takes from one peer.
-			return wire.ErrorReply(h.ID, objerr.CodeLimit, &wire.ErrorBody{
-				Message: m.Op + ": arguments refused: " + err.Error()})
-		}
-		msg := m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()
-		if s.variadic[m.Index] && errors.Is(err, codec.ErrCount) {
-			msg += " (the variadic arguments travel as one list)"
-		}
-		return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{Message: msg})
+		return s.badArguments(h, m, err)
 	}
 	step = stepMethod
 	var out []reflect.Value
@@ -189,10 +203,30 @@ func (s *skel) Serve(ctx context.Context, h *wire.CallHeader, args *wire.Decoder
 	wire.PutReturn(b, e, wire.ReturnHeader{ID: h.ID})
 	if err := codec.EncodeValues(e, m.Out, out[:len(out)-1], env.Refs); err != nil {
 		b.Release()
-		return wire.ErrorReply(h.ID, objerr.CodeEncoding, &wire.ErrorBody{
-			Message: m.Op + ": results could not be encoded: " + err.Error()})
+		return resultsError(h, m, err)
 	}
 	return b
+}
+
+// badArguments is the reply to arguments that did not decode.
+func (s *skel) badArguments(h *wire.CallHeader, m *iface.Method, err error) *wire.Buffer {
+	if errors.Is(err, objerr.ErrLimit) {
+		// The arguments were well formed, but more than this runtime
+		// takes from one peer.
+		return wire.ErrorReply(h.ID, objerr.CodeLimit, &wire.ErrorBody{
+			Message: m.Op + ": arguments refused: " + err.Error()})
+	}
+	msg := m.Op + ": arguments do not match " + m.Sig + ": " + err.Error()
+	if s.variadic[m.Index] && errors.Is(err, codec.ErrCount) {
+		msg += " (the variadic arguments travel as one list)"
+	}
+	return wire.ErrorReply(h.ID, objerr.CodeBadArguments, &wire.ErrorBody{Message: msg})
+}
+
+// resultsError is the reply to results that did not encode.
+func resultsError(h *wire.CallHeader, m *iface.Method, err error) *wire.Buffer {
+	return wire.ErrorReply(h.ID, objerr.CodeEncoding, &wire.ErrorBody{
+		Message: m.Op + ": results could not be encoded: " + err.Error()})
 }
 
 // methodError is the reply for an error the method returned (or, for a

@@ -14,12 +14,20 @@ import (
 // call's own code stays the round trip.
 func intercepted(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, method string, flags wire.CallFlags,
 	do func(context.Context) error) error {
-	if ctx != nil {
-		if h, ok := rt.(link.ClientHook); ok && h.Hooked() {
-			return h.Intercept(ctx, &link.OutCall{Ref: ref, Method: method, OneWay: flags&wire.FlagNoReply != 0}, do)
-		}
+	if hooked(ctx, rt) {
+		return rt.(link.ClientHook).Intercept(ctx, &link.OutCall{Ref: ref, Method: method, OneWay: flags&wire.FlagNoReply != 0}, do)
 	}
 	return do(ctx)
+}
+
+// hooked reports whether a call with ctx goes through rt's client
+// interceptors or observers.
+func hooked(ctx context.Context, rt link.StubRuntime) bool {
+	if ctx == nil {
+		return false
+	}
+	h, ok := rt.(link.ClientHook)
+	return ok && h.Hooked()
 }
 
 // callMeta puts the metadata ctx carries into h, checked against the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,10 +98,14 @@ func from(v any) (*Stub, bool) {
 // returns once the method has, storing a single-use iterator over the
 // stream in results[0] (see stream.go). A nil ctx fails the call, not
 // sent, with objerr.ErrNilContext.
+//
+// Invoke keeps neither slice: a shell's []any literals stay on its stack.
+// Only the paths that hand the call to code that could outlive it
+// (interceptors, retries, streams) copy them.
 func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any) error {
 	m := s.it.Methods[index]
 	if m.Stream != nil {
-		return s.invokeStream(ctx, m, args, results)
+		return s.invokeStream(ctx, m, slices.Clone(args), slices.Clone(results))
 	}
 	err := s.released()
 	if err == nil && s.batch != nil {
@@ -111,23 +116,33 @@ func (s *Stub) Invoke(ctx context.Context, index int, args []any, results []any)
 		if m.Marks.Has(iface.OneWay) {
 			flags = wire.FlagNoReply
 		}
-		// The interceptors wrap the whole call, its retries included.
-		err = intercepted(ctx, s.rt, &s.ref, m.Name, flags, func(ctx context.Context) error {
-			if s.resilient(ctx, m) {
-				return s.invokeResilient(ctx, m, args, results) // retry.go
-			}
-			return call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
-				return codec.EncodeList(e, m.In, args, s.refs)
-			}, func(d *wire.Decoder) error {
-				return codec.DecodeList(d, m.Out, results, s.refs)
+		if hooked(ctx, s.rt) || s.resilient(ctx, m) {
+			// The interceptors wrap the whole call, its retries included.
+			args, results := slices.Clone(args), slices.Clone(results)
+			err = intercepted(ctx, s.rt, &s.ref, m.Name, flags, func(ctx context.Context) error {
+				if s.resilient(ctx, m) {
+					return s.invokeResilient(ctx, m, args, results) // retry.go
+				}
+				return s.invoke(ctx, m, flags, args, results)
 			})
-		})
+		} else {
+			err = s.invoke(ctx, m, flags, args, results)
+		}
 		runtime.KeepAlive(s) // counted as held until the call is served
 	}
 	if err != nil {
 		return annotate(err, m)
 	}
 	return nil
+}
+
+// invoke is one plain round trip of m.
+func (s *Stub) invoke(ctx context.Context, m *iface.Method, flags wire.CallFlags, args, results []any) error {
+	return call(ctx, s.rt, &s.ref, m.Hash, "", flags, func(e *wire.Encoder) error {
+		return codec.EncodeList(e, m.In, args, s.refs)
+	}, func(d *wire.Decoder) error {
+		return codec.DecodeList(d, m.Out, results, s.refs)
+	})
 }
 
 // probe checks that the object exists and is exported as the stub's

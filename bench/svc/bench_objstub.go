@@ -10,6 +10,7 @@ import (
 
 func init() {
 	stub.Register[Bench](func(s *stub.Stub) Bench { return benchStub{s} })
+	stub.RegisterServer[Bench](benchServer, "Add", "Echo")
 }
 
 // benchStub is the client shell of Bench: each method forwards to stub.Stub.Invoke.
@@ -27,6 +28,34 @@ func (s benchStub) Echo(ctx context.Context, p []byte) ([]byte, error) {
 	var r0 []byte
 	err := s.Invoke(ctx, 1, []any{p}, []any{&r0})
 	return r0, err
+}
+
+// benchServer serves a call to obj, an object exported as Bench, without reflection.
+func benchServer(ctx context.Context, obj Bench, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Add(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		a0 := stub.Arg[[]byte](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Echo(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // BenchAsync is the async form of Bench: each method starts its call

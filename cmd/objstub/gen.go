@@ -74,6 +74,9 @@ func (p *pkg) generate(types []string) ([]byte, error) {
 			return nil, fmt.Errorf("%s and %s would both get the shell type %s; rename one of them", other, it.name, shell)
 		}
 		shells[shell] = it.name
+		if server := serverName(it.name); p.decls[server] || imports[server].path != "" {
+			return nil, fmt.Errorf("%s: the server function %s would clash with %s declared in package %s; rename it", it.name, server, server, p.name)
+		}
 		for _, m := range it.methods {
 			if m.name == "Stub" {
 				return nil, fmt.Errorf("%s.Stub: a method named Stub clashes with the *stub.Stub the shell embeds; rename it", it.name)
@@ -94,10 +97,18 @@ func (p *pkg) generate(types []string) ([]byte, error) {
 			g.printf(",\n%q", spec)
 		}
 		g.printf(")\n")
+		if len(it.methods) > 0 {
+			g.printf("%s.RegisterServer[%s](%s", stubName, it.name, serverName(it.name))
+			for _, m := range it.methods {
+				g.printf(", %q", m.name)
+			}
+			g.printf(")\n")
+		}
 	}
 	g.printf("}\n")
 	for _, it := range ifaces {
 		g.shell(it)
+		g.server(it)
 		if !p.noAsync {
 			g.async(it)
 		}

@@ -12,7 +12,9 @@ import (
 func init() {
 	stub.Register[Shop](func(s *stub.Stub) Shop { return shopStub{s} },
 		"Note:oneway")
+	stub.RegisterServer[Shop](shopServer, "Buy", "Note", "Notes", "Price", "Ticks", "Watch")
 	stub.Register[Listener](func(s *stub.Stub) Listener { return listenerStub{s} })
+	stub.RegisterServer[Listener](listenerServer, "Notify")
 }
 
 // shopStub is the client shell of Shop: each method forwards to stub.Stub.Invoke.
@@ -50,6 +52,66 @@ func (s shopStub) Ticks(ctx context.Context, n int) (iter.Seq2[Tick, error], err
 
 func (s shopStub) Watch(ctx context.Context, l Listener, n int) error {
 	return s.Invoke(ctx, 5, []any{l, n}, nil)
+}
+
+// shopServer serves a call to obj, an object exported as Shop, without reflection.
+func shopServer(ctx context.Context, obj Shop, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Buy(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Note(ctx, a0)
+		c.Return(err)
+	case 2:
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Notes(ctx)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 3:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Price(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 4:
+		a0 := stub.Arg[int](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Ticks(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 5:
+		a0 := stub.Arg[Listener](c)
+		a1 := stub.Arg[int](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Watch(ctx, a0, a1)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
 }
 
 // ShopAsync is the async form of Shop: each method starts its call
@@ -138,6 +200,22 @@ var _ Listener = listenerStub{}
 
 func (s listenerStub) Notify(ctx context.Context, msg string) error {
 	return s.Invoke(ctx, 0, []any{msg}, nil)
+}
+
+// listenerServer serves a call to obj, an object exported as Listener, without reflection.
+func listenerServer(ctx context.Context, obj Listener, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Notify(ctx, a0)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
 }
 
 // ListenerAsync is the async form of Listener: each method starts its call

@@ -10,8 +10,11 @@ import (
 
 func init() {
 	stub.Register[Calculator](func(s *stub.Stub) Calculator { return calculatorStub{s} })
+	stub.RegisterServer[Calculator](calculatorServer, "Add", "NewCounter", "Watch")
 	stub.Register[Counter](func(s *stub.Stub) Counter { return counterStub{s} })
+	stub.RegisterServer[Counter](counterServer, "Incr")
 	stub.Register[Listener](func(s *stub.Stub) Listener { return listenerStub{s} })
+	stub.RegisterServer[Listener](listenerServer, "Notify")
 }
 
 // calculatorStub is the client shell of Calculator: each method forwards to stub.Stub.Invoke.
@@ -33,6 +36,42 @@ func (s calculatorStub) NewCounter(ctx context.Context, start int64) (Counter, e
 
 func (s calculatorStub) Watch(ctx context.Context, l Listener, n int) error {
 	return s.Invoke(ctx, 2, []any{l, n}, nil)
+}
+
+// calculatorServer serves a call to obj, an object exported as Calculator, without reflection.
+func calculatorServer(ctx context.Context, obj Calculator, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Add(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		a0 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.NewCounter(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 2:
+		a0 := stub.Arg[Listener](c)
+		a1 := stub.Arg[int](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Watch(ctx, a0, a1)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
 }
 
 // CalculatorAsync is the async form of Calculator: each method starts its call
@@ -98,6 +137,24 @@ func (s counterStub) Incr(ctx context.Context, by int64) (int64, error) {
 	return r0, err
 }
 
+// counterServer serves a call to obj, an object exported as Counter, without reflection.
+func counterServer(ctx context.Context, obj Counter, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Incr(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
 // CounterAsync is the async form of Counter: each method starts its call
 // and returns the future of its results. See AsyncCounter.
 type CounterAsync interface {
@@ -139,6 +196,22 @@ var _ Listener = listenerStub{}
 
 func (s listenerStub) Notify(ctx context.Context, msg string) error {
 	return s.Invoke(ctx, 0, []any{msg}, nil)
+}
+
+// listenerServer serves a call to obj, an object exported as Listener, without reflection.
+func listenerServer(ctx context.Context, obj Listener, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Notify(ctx, a0)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
 }
 
 // ListenerAsync is the async form of Listener: each method starts its call

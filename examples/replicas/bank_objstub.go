@@ -11,6 +11,7 @@ import (
 func init() {
 	stub.Register[Bank](func(s *stub.Stub) Bank { return bankStub{s} },
 		"Rate:readonly")
+	stub.RegisterServer[Bank](bankServer, "Audit", "Rate")
 }
 
 // bankStub is the client shell of Bank: each method forwards to stub.Stub.Invoke.
@@ -28,6 +29,33 @@ func (s bankStub) Rate(ctx context.Context, currency string) (Quote, error) {
 	var r0 Quote
 	err := s.Invoke(ctx, 1, []any{currency}, []any{&r0})
 	return r0, err
+}
+
+// bankServer serves a call to obj, an object exported as Bank, without reflection.
+func bankServer(ctx context.Context, obj Bank, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Audit(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Rate(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // BankAsync is the async form of Bank: each method starts its call

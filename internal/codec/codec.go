@@ -78,10 +78,17 @@ func encodeAny(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
 		return e.Encode(v)
 	}
 	if s.Remote != nil {
-		// Encode wants the interface itself, as a struct field would give it.
-		return Encode(e, s, reflect.ValueOf(&v).Elem(), refs)
+		return encodeRemote(e, s, v, refs)
 	}
 	return Encode(e, s, reflect.ValueOf(v), refs)
+}
+
+// encodeRemote is encodeAny for a remote interface, apart so that only
+// its v is moved to the heap by &v: in encodeAny, that cost two
+// allocations on every small call.
+func encodeRemote(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
+	// Encode wants the interface itself, as a struct field would give it.
+	return Encode(e, s, reflect.ValueOf(&v).Elem(), refs)
 }
 
 // DecodeList reads one msgpack array into ptrs, which point to values of
@@ -117,6 +124,18 @@ func DecodeValues(d *wire.Decoder, shapes []*iface.Shape, vals []reflect.Value, 
 	}
 	return nil
 }
+
+// ListLen reads the length of an argument or result list, which must be
+// want: generated server code decodes the values one by one after it.
+func ListLen(d *wire.Decoder, want int) error { return listLen(d, want) }
+
+// EncodeOne writes one value of a list by its shape, as EncodeList does.
+func EncodeOne(e *wire.Encoder, s *iface.Shape, v any, refs Refs) error {
+	return encodeAny(e, s, v, refs)
+}
+
+// IsNil reports whether the next value is msgpack's nil.
+func IsNil(d *wire.Decoder) bool { return isNil(d) }
 
 func listLen(d *wire.Decoder, want int) error {
 	n, err := d.DecodeArrayLen()

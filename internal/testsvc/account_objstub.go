@@ -13,6 +13,7 @@ func init() {
 		"Balance:readonly",
 		"Name:readonly",
 		"SetLimit:idempotent")
+	stub.RegisterServer[Account](accountServer, "Balance", "Name", "SetLimit", "Withdraw")
 }
 
 // accountStub is the client shell of Account: each method forwards to stub.Stub.Invoke.
@@ -40,6 +41,47 @@ func (s accountStub) Withdraw(ctx context.Context, n int64) (int64, error) {
 	var r0 int64
 	err := s.Invoke(ctx, 3, []any{n}, []any{&r0})
 	return r0, err
+}
+
+// accountServer serves a call to obj, an object exported as Account, without reflection.
+func accountServer(ctx context.Context, obj Account, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Balance(ctx)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Name(ctx)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 2:
+		a0 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.SetLimit(ctx, a0)
+		c.Return(err)
+	case 3:
+		a0 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Withdraw(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // AccountAsync is the async form of Account: each method starts its call

@@ -11,8 +11,11 @@ import (
 
 func init() {
 	stub.Register[Calculator](func(s *stub.Stub) Calculator { return calculatorStub{s} })
+	stub.RegisterServer[Calculator](calculatorServer, "Add", "Div", "Drop", "Echo", "Fetch", "Holder", "IsMine", "Keep", "NewCounter", "Panic", "Relay", "Subscribe", "Use", "Wait")
 	stub.Register[Counter](func(s *stub.Stub) Counter { return counterStub{s} })
+	stub.RegisterServer[Counter](counterServer, "Get", "Incr")
 	stub.Register[Listener](func(s *stub.Stub) Listener { return listenerStub{s} })
+	stub.RegisterServer[Listener](listenerServer, "OnEvent")
 }
 
 // calculatorStub is the client shell of Calculator: each method forwards to stub.Stub.Invoke.
@@ -94,6 +97,139 @@ func (s calculatorStub) Wait(ctx context.Context, d time.Duration) (Seen, error)
 	var r0 Seen
 	err := s.Invoke(ctx, 13, []any{d}, []any{&r0})
 	return r0, err
+}
+
+// calculatorServer serves a call to obj, an object exported as Calculator, without reflection.
+func calculatorServer(ctx context.Context, obj Calculator, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Add(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Div(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 2:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Drop(ctx, a0)
+		c.Return(err)
+	case 3:
+		a0 := stub.Arg[[]byte](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Echo(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 4:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Fetch(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 5:
+		a0 := stub.Arg[Holder](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Holder(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 6:
+		a0 := stub.Arg[Counter](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.IsMine(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 7:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[Counter](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Keep(ctx, a0, a1)
+		c.Return(err)
+	case 8:
+		a0 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.NewCounter(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 9:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Panic(ctx, a0)
+		c.Return(err)
+	case 10:
+		a0 := stub.Arg[Calculator](c)
+		a1 := stub.Arg[time.Duration](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Relay(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 11:
+		a0 := stub.Arg[Listener](c)
+		a1 := stub.Arg[int](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Subscribe(ctx, a0, a1)
+		c.Return(err)
+	case 12:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Use(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 13:
+		a0 := stub.Arg[time.Duration](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Wait(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // CalculatorAsync is the async form of Calculator: each method starts its call
@@ -264,6 +400,32 @@ func (s counterStub) Incr(ctx context.Context, by int64) (int64, error) {
 	return r0, err
 }
 
+// counterServer serves a call to obj, an object exported as Counter, without reflection.
+func counterServer(ctx context.Context, obj Counter, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Get(ctx)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		a0 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Incr(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
 // CounterAsync is the async form of Counter: each method starts its call
 // and returns the future of its results. See AsyncCounter.
 type CounterAsync interface {
@@ -314,6 +476,23 @@ var _ Listener = listenerStub{}
 
 func (s listenerStub) OnEvent(ctx context.Context, n int, msg string) error {
 	return s.Invoke(ctx, 0, []any{n, msg}, nil)
+}
+
+// listenerServer serves a call to obj, an object exported as Listener, without reflection.
+func listenerServer(ctx context.Context, obj Listener, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int](c)
+		a1 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.OnEvent(ctx, a0, a1)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
 }
 
 // ListenerAsync is the async form of Listener: each method starts its call

@@ -11,6 +11,7 @@ import (
 
 func init() {
 	stub.Register[Feed](func(s *stub.Stub) Feed { return feedStub{s} })
+	stub.RegisterServer[Feed](feedServer, "Counters", "Fail", "Idle", "Numbers", "Sent")
 }
 
 // feedStub is the client shell of Feed: each method forwards to stub.Stub.Invoke.
@@ -46,6 +47,61 @@ func (s feedStub) Sent(ctx context.Context) (FeedStats, error) {
 	var r0 FeedStats
 	err := s.Invoke(ctx, 4, nil, []any{&r0})
 	return r0, err
+}
+
+// feedServer serves a call to obj, an object exported as Feed, without reflection.
+func feedServer(ctx context.Context, obj Feed, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Counters(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		a0 := stub.Arg[int](c)
+		a1 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Fail(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 2:
+		a0 := stub.Arg[int](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Idle(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 3:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[int](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Numbers(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 4:
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Sent(ctx)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // FeedAsync is the async form of Feed: each method starts its call

@@ -10,6 +10,7 @@ import (
 
 func init() {
 	stub.Register[Gatherer](func(s *stub.Stub) Gatherer { return gathererStub{s} })
+	stub.RegisterServer[Gatherer](gathererServer, "Join", "Sum", "Total")
 }
 
 // gathererStub is the client shell of Gatherer: each method forwards to stub.Stub.Invoke.
@@ -35,6 +36,46 @@ func (s gathererStub) Total(ctx context.Context, cs ...Counter) (int64, error) {
 	var r0 int64
 	err := s.Invoke(ctx, 2, []any{cs}, []any{&r0})
 	return r0, err
+}
+
+// gathererServer serves a call to obj, an object exported as Gatherer, without reflection.
+func gathererServer(ctx context.Context, obj Gatherer, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		a1 := stub.Arg[[]string](c)
+		if !c.Run() {
+			return true
+		}
+		r0, r1, err := obj.Join(ctx, a0, a1...)
+		if c.Return(err) {
+			stub.Result(c, r0)
+			stub.Result(c, r1)
+		}
+	case 1:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[[]int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, r1, err := obj.Sum(ctx, a0, a1...)
+		if c.Return(err) {
+			stub.Result(c, r0)
+			stub.Result(c, r1)
+		}
+	case 2:
+		a0 := stub.Arg[[]Counter](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Total(ctx, a0...)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // GathererAsync is the async form of Gatherer: each method starts its call

@@ -13,6 +13,7 @@ func init() {
 		"Post:oneway",
 		"Posts:readonly",
 		"SetTopic:idempotent")
+	stub.RegisterServer[Room](roomServer, "Post", "Posts", "SetTopic", "Withdraw")
 }
 
 // roomStub is the client shell of Room: each method forwards to stub.Stub.Invoke.
@@ -38,6 +39,46 @@ func (s roomStub) Withdraw(ctx context.Context, n int64) (int64, error) {
 	var r0 int64
 	err := s.Invoke(ctx, 3, []any{n}, []any{&r0})
 	return r0, err
+}
+
+// roomServer serves a call to obj, an object exported as Room, without reflection.
+func roomServer(ctx context.Context, obj Room, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Post(ctx, a0)
+		c.Return(err)
+	case 1:
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Posts(ctx)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 2:
+		a0 := stub.Arg[string](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.SetTopic(ctx, a0)
+		c.Return(err)
+	case 3:
+		a0 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Withdraw(ctx, a0)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // RoomAsync is the async form of Room: each method starts its call

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"testing/iotest"
 
@@ -268,4 +269,76 @@ func TestCopyBytes(t *testing.T) {
 	defer d.Release()
 	_, err := d.CopyBytes()
 	assert.ErrorIs(t, err, ErrMalformed)
+}
+
+// A large frame is read into pooled chunks and then into pooled bytes of
+// its size class, so reading one again allocates a fraction of it:
+// growing a buffer as its bytes came in allocated about three times the
+// frame, on every frame.
+func TestLargeFrameReusesPooledBytes(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops pooled items at random")
+	}
+	const n = 1<<20 + 100
+	body := bytes.Repeat([]byte{9}, n)
+	body[0] = byte(KindReturn)
+	whole := append(binary.BigEndian.AppendUint32(nil, n), body...)
+	read := func() {
+		f, err := ReadFrame(bufio.NewReaderSize(bytes.NewReader(whole), 4096), n)
+		require.NoError(t, err)
+		require.Equal(t, body, f.B)
+		f.Release()
+	}
+	// A collection empties sync.Pools: none runs during the test.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	read() // fills the pools
+	warmLarge(n)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	read()
+	runtime.ReadMemStats(&after)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(n/4), "bytes allocated for a frame of %d", n)
+}
+
+// A large buffer's bytes go back to a pool when it is released, and the
+// next large frame takes them: encoding a 1 MiB payload again and again
+// allocates a fraction of it per frame (before pooling, each frame
+// allocated all of it).
+func TestLargeBuffersAreReused(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops pooled items at random")
+	}
+	p := bytes.Repeat([]byte{3}, 1<<20)
+	encode := func() {
+		b := GetBuffer(KindReturn)
+		e := NewEncoder(b)
+		require.NoError(t, e.EncodeBytes(p))
+		e.Release()
+		require.Equal(t, len(p)+prefixLen+1+5, len(b.Bytes()))
+		b.Release()
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // a collection empties sync.Pools
+	encode()
+	warmLarge(len(p) + 16)
+	const runs = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		encode()
+	}
+	runtime.ReadMemStats(&after)
+	assert.Less(t, (after.TotalAlloc-before.TotalAlloc)/runs, uint64(len(p)/2), "bytes allocated per frame")
+}
+
+// warmLarge puts several slices of n's class in its pool: a sync.Pool
+// keeps one item per P where only that P finds it, the others where any
+// P does, so the test does not depend on which P it runs on.
+func warmLarge(n int) {
+	var ps [][]byte
+	for range 4 {
+		ps = append(ps, getLarge(n))
+	}
+	for _, p := range ps {
+		putLarge(p)
+	}
 }

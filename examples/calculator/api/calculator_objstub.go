@@ -10,7 +10,9 @@ import (
 
 func init() {
 	stub.Register[Calculator](func(s *stub.Stub) Calculator { return calculatorStub{s} })
+	stub.RegisterServer[Calculator](calculatorServer, "Add", "Countdown", "Div")
 	stub.Register[Listener](func(s *stub.Stub) Listener { return listenerStub{s} })
+	stub.RegisterServer[Listener](listenerServer, "Tick")
 }
 
 // calculatorStub is the client shell of Calculator: each method forwards to stub.Stub.Invoke.
@@ -32,6 +34,43 @@ func (s calculatorStub) Div(ctx context.Context, a int64, b int64) (int64, error
 	var r0 int64
 	err := s.Invoke(ctx, 2, []any{a, b}, []any{&r0})
 	return r0, err
+}
+
+// calculatorServer serves a call to obj, an object exported as Calculator, without reflection.
+func calculatorServer(ctx context.Context, obj Calculator, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Add(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	case 1:
+		a0 := stub.Arg[int](c)
+		a1 := stub.Arg[Listener](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Countdown(ctx, a0, a1)
+		c.Return(err)
+	case 2:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Div(ctx, a0, a1)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // CalculatorAsync is the async form of Calculator: each method starts its call
@@ -93,6 +132,22 @@ var _ Listener = listenerStub{}
 
 func (s listenerStub) Tick(ctx context.Context, n int) error {
 	return s.Invoke(ctx, 0, []any{n}, nil)
+}
+
+// listenerServer serves a call to obj, an object exported as Listener, without reflection.
+func listenerServer(ctx context.Context, obj Listener, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int](c)
+		if !c.Run() {
+			return true
+		}
+		err := obj.Tick(ctx, a0)
+		c.Return(err)
+	default:
+		return false
+	}
+	return true
 }
 
 // ListenerAsync is the async form of Listener: each method starts its call

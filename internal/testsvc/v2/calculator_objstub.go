@@ -10,6 +10,7 @@ import (
 
 func init() {
 	stub.Register[Calculator](func(s *stub.Stub) Calculator { return calculatorStub{s} })
+	stub.RegisterServer[Calculator](calculatorServer, "Add")
 }
 
 // calculatorStub is the client shell of Calculator: each method forwards to stub.Stub.Invoke.
@@ -21,6 +22,26 @@ func (s calculatorStub) Add(ctx context.Context, a int64, b int64, c int64) (int
 	var r0 int64
 	err := s.Invoke(ctx, 0, []any{a, b, c}, []any{&r0})
 	return r0, err
+}
+
+// calculatorServer serves a call to obj, an object exported as Calculator, without reflection.
+func calculatorServer(ctx context.Context, obj Calculator, c *stub.ServerCall) bool {
+	switch c.Method() {
+	case 0:
+		a0 := stub.Arg[int64](c)
+		a1 := stub.Arg[int64](c)
+		a2 := stub.Arg[int64](c)
+		if !c.Run() {
+			return true
+		}
+		r0, err := obj.Add(ctx, a0, a1, a2)
+		if c.Return(err) {
+			stub.Result(c, r0)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // CalculatorAsync is the async form of Calculator: each method starts its call

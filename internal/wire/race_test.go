@@ -1,0 +1,6 @@
+//go:build race
+
+package wire
+
+// raceEnabled: the race detector drops pooled items at random.
+const raceEnabled = true
