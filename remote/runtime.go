@@ -187,11 +187,16 @@ func (rt *Runtime) close(ctx context.Context) error {
 			cancel()
 		}
 		close(rt.closing)
-		rt.cancel(objerr.ErrRuntimeClosing)
 		if rt.ln != nil {
 			rt.ln.Close()
 		}
+		// The connections die before the methods' contexts end: a method
+		// that returns at its context's end must not get its reply out,
+		// saying "the runtime is closing" as if it were the method's own
+		// error; its caller sees the connection lost (outcome unknown),
+		// and a replica group moves a marked call to another member.
 		rt.conns.killAll(objerr.ErrRuntimeClosing)
+		rt.cancel(objerr.ErrRuntimeClosing)
 		rt.held.Close()
 	})
 	rt.wg.Wait()
