@@ -85,7 +85,7 @@ func TestQuickReportJudgesNoTargets(t *testing.T) {
 	report(&full, table{med: med, syss: systems, wls: workloads[:1]})
 	report(&quick, table{med: med, syss: systems, wls: workloads[:1], quick: true})
 
-	assert.Contains(t, full.String(), "W1 p50 ≤ 1.15× raw-tcp")
+	assert.Contains(t, full.String(), "W1 p50 ≤ 1.3× raw-tcp")
 	assert.Contains(t, full.String(), "MISSED by")
 	assert.Contains(t, quick.String(), "p50 10.00×", "the measurements are still printed")
 	assert.NotContains(t, quick.String(), "MISSED")
