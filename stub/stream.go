@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"runtime"
 	"sync/atomic"
-	"time"
 
 	"github.com/objrmi/objrmi/internal/codec"
 	"github.com/objrmi/objrmi/internal/iface"
@@ -102,34 +101,10 @@ func isStream(t, item reflect.Type) bool {
 // a stream.
 func openStream(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, m *iface.Method,
 	encode func(*wire.Encoder) error) (*transport.StreamIn, error) {
-	if ctx == nil {
-		return nil, errNilContext
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, transport.ContextError(objerr.KindNotSent, ctx)
-	}
-	c, err := rt.Conn(ctx, ref)
+	w := link.StreamWindowOf(ctx)
+	c, b, err := prepareHeader(ctx, rt, ref, wire.CallHeader{Method: m.Hash, Flags: wire.FlagStream, Credit: uint64(w.Items)}, encode)
 	if err != nil {
 		return nil, err
-	}
-	w := link.StreamWindowOf(ctx)
-	h := wire.CallHeader{Object: ref.Object, Method: m.Hash, Flags: wire.FlagStream, Credit: uint64(w.Items)}
-	if dl, ok := ctx.Deadline(); ok {
-		h.Timeout = int64(time.Until(dl))
-		if h.Timeout <= 0 {
-			return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeDeadlineExceeded, Err: context.DeadlineExceeded}
-		}
-	}
-	b := wire.GetBuffer(wire.KindCall)
-	e := wire.NewEncoder(b)
-	err = wire.PutCall(b, e, &h)
-	if err == nil {
-		err = encode(e)
-	}
-	e.Release()
-	if err != nil {
-		b.Release()
-		return nil, &objerr.Error{Kind: objerr.KindNotSent, Code: objerr.CodeEncoding, Reason: "arguments", Err: err}
 	}
 	in, f, err := c.OpenStream(ctx, b, uint64(w.Items), w.Bytes)
 	if err != nil && errors.Is(err, transport.ErrIdle) && errors.Is(err, objerr.ErrNotSent) {
@@ -145,16 +120,7 @@ func openStream(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, m *ifac
 
 // replyError is the error of a call's reply frame, nil for success.
 func replyError(f *wire.Frame, codes *objerr.Codes) error {
-	d := wire.NewDecoder(f.Body())
-	defer d.Release()
-	var rh wire.ReturnHeader
-	if err := wire.ReadReturn(d, &rh); err != nil {
-		return &objerr.Error{Kind: objerr.KindOutcomeUnknown, Code: objerr.CodeProtocol, Reason: "reply header", Err: err}
-	}
-	if rh.Code != 0 {
-		return remoteError(d, rh.Code, codes)
-	}
-	return nil
+	return decodeReply(f.Body(), codes, nil, func(*wire.Decoder) error { return nil })
 }
 
 // streamIter is the iterator a stream method returns.

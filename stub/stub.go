@@ -236,6 +236,14 @@ func call(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, 
 // frame for it, ready to send.
 func prepare(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint64, name string, flags wire.CallFlags,
 	encode func(*wire.Encoder) error) (*transport.Conn, *wire.Buffer, error) {
+	return prepareHeader(ctx, rt, ref, wire.CallHeader{Method: hash, Name: name, Flags: flags}, encode)
+}
+
+// prepareHeader is prepare for a header whose method, name, flags and
+// credit are given; it fills in the object, the call's identity, its
+// metadata and its remaining time.
+func prepareHeader(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, h wire.CallHeader,
+	encode func(*wire.Encoder) error) (*transport.Conn, *wire.Buffer, error) {
 	if ctx == nil {
 		return nil, nil, errNilContext
 	}
@@ -248,8 +256,8 @@ func prepare(ctx context.Context, rt link.StubRuntime, ref *wire.Ref, hash uint6
 	}
 	// The remaining time is taken after dialing, so the server's deadline
 	// is never later than the caller's.
-	h := wire.CallHeader{Object: ref.Object, Method: hash, Name: name, Flags: flags}
-	if flags&wire.FlagSeq != 0 { // exactly-once: the call's identity (retry.go)
+	h.Object = ref.Object
+	if h.Flags&wire.FlagSeq != 0 { // exactly-once: the call's identity (retry.go)
 		if h.Seq, h.Acked, err = retry.Stamp(ctx, c.Peer().Runtime); err != nil {
 			return nil, nil, err
 		}
