@@ -74,21 +74,14 @@ func dialTarget(fs *flag.FlagSet, args []string, minArgs int, what string,
 	case u.Name == "":
 		return fmt.Errorf("%q names no object: want objrmi://host:port/NAME or objrmi://host:port#ID: %w", pos[0], errUsage)
 	}
-	tc, err := tlsConfig(false)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	rt, err := remote.NewRuntime(remote.Options{TLS: tc, HandshakeTimeout: *timeout, DialTimeout: *timeout})
+	rt, err := clientRuntime(tlsConfig, *timeout)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	endpoint := u.Endpoint()
-	if u.TLS {
-		endpoint = "tls:" + endpoint
-	}
+	endpoint := endpointOf(u)
 	t := &target{rt: rt}
 	step := "the runtime at " + u.Endpoint() + " to answer"
 	if wellKnown {
@@ -136,7 +129,9 @@ func describeRef(ctx context.Context, rt *remote.Runtime, ref remote.Ref) (*remo
 	in.Runtime = ref.Runtime
 	out, err := remote.Dynamic(rt, in).Call(ctx, "Describe", ref.Object)
 	if err != nil {
-		if errors.Is(err, objerr.ErrNoSuchObject) && strings.Contains(err.Error(), "Dial Introspector") {
+		// Describe answers an unknown object with an error of its own:
+		// "no such object" can only be the introspector itself.
+		if errors.Is(err, objerr.ErrNoSuchObject) {
 			return nil, fmt.Errorf("%w: %w", errNoIntrospection, err)
 		}
 		return nil, err

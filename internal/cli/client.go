@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,14 +45,9 @@ func connect(fs *flag.FlagSet, args []string, named bool, do func(ctx context.Co
 	if !named && u.Name != "" {
 		return fmt.Errorf("%q: want the registry's URL, objrmi://host:port, without a name: %w", pos[0], errUsage)
 	}
-	tc, err := tlsConfig(false)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	// The handshake gets the whole --timeout too, not the default 10 s.
-	rt, err := remote.NewRuntime(remote.Options{TLS: tc, HandshakeTimeout: *timeout, DialTimeout: *timeout})
+	rt, err := clientRuntime(tlsConfig, *timeout)
 	if err != nil {
 		return err
 	}
@@ -160,4 +156,23 @@ func unbind(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 		fmt.Fprintf(stdout, "unbound %s\n", name)
 		return nil
 	})
+}
+
+// clientRuntime is a command's own runtime: no listener, TLS as the
+// command's flags say, and the whole --timeout for dials and handshakes
+// (not the default 10 s).
+func clientRuntime(tlsConfig func(serving bool) (*tls.Config, error), timeout time.Duration) (*remote.Runtime, error) {
+	tc, err := tlsConfig(false)
+	if err != nil {
+		return nil, err
+	}
+	return remote.NewRuntime(remote.Options{TLS: tc, HandshakeTimeout: timeout, DialTimeout: timeout})
+}
+
+// endpointOf is u's endpoint as remote.Dial and remote.WellKnown take it.
+func endpointOf(u registry.URL) string {
+	if u.TLS {
+		return "tls:" + u.Endpoint()
+	}
+	return u.Endpoint()
 }

@@ -36,22 +36,14 @@ func health(fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	if u.Name != "" {
 		return fmt.Errorf("%q names an object: health asks a runtime, objrmi://host:port: %w", pos[0], errUsage)
 	}
-	tc, err := tlsConfig(false)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	rt, err := remote.NewRuntime(remote.Options{TLS: tc, HandshakeTimeout: *timeout, DialTimeout: *timeout})
+	rt, err := clientRuntime(tlsConfig, *timeout)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	endpoint := u.Endpoint()
-	if u.TLS {
-		endpoint = "tls:" + endpoint
-	}
-	h := remote.Dynamic(rt, remote.WellKnown(endpoint, remote.HealthID, "Health"))
+	h := remote.Dynamic(rt, remote.WellKnown(endpointOf(u), remote.HealthID, "Health"))
 	defer h.Release()
 	out, err := h.Call(ctx, "Check", *service)
 	if err != nil {
